@@ -1,0 +1,80 @@
+"""srkit: deep-learning image super-resolution, measured the way the papers measure it.
+
+The public API is what ``__all__`` lists; everything else may change. Example::
+
+    import srkit
+    lr = srkit.imresize(hr, 1 / 4)                 # MATLAB-exact bicubic downscaling
+    print(srkit.psnr(sr, hr, crop_border=4))       # Y-channel PSNR as in the papers
+"""
+
+from srkit._core.errors import SrkitError
+from srkit._core.fileio import check_output_path
+from srkit.data import BenchmarkPair, BenchmarkSet, example_folder, list_images, read_image, write_image
+from srkit.degradations import PROTOCOLS, degrade
+from srkit.evaluation import (
+    Protocol,
+    SetResult,
+    SRMethod,
+    evaluate,
+    format_table,
+    get_method,
+    method_names,
+    to_csv,
+    to_json,
+    to_markdown,
+    write_reports,
+)
+from srkit.functional import (
+    KERNEL_NAMES,
+    imresize,
+    modcrop,
+    rgb_to_y,
+    rgb_to_ycbcr,
+    shave,
+    to_float,
+    to_uint8,
+    ycbcr_to_rgb,
+)
+from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KERNEL_NAMES",
+    "MSSSIM",
+    "PROTOCOLS",
+    "PSNR",
+    "SSIM",
+    "BenchmarkPair",
+    "BenchmarkSet",
+    "Protocol",
+    "SRMethod",
+    "SetResult",
+    "SrkitError",
+    "__version__",
+    "check_output_path",
+    "degrade",
+    "evaluate",
+    "example_folder",
+    "format_table",
+    "get_method",
+    "imresize",
+    "list_images",
+    "method_names",
+    "modcrop",
+    "ms_ssim",
+    "psnr",
+    "read_image",
+    "rgb_to_y",
+    "rgb_to_ycbcr",
+    "shave",
+    "ssim",
+    "to_csv",
+    "to_float",
+    "to_json",
+    "to_markdown",
+    "to_uint8",
+    "write_image",
+    "write_reports",
+    "ycbcr_to_rgb",
+]

@@ -1,0 +1,34 @@
+"""Checks at the boundary of public functions, with messages that name the problem."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from srkit._core.errors import SrkitError
+
+
+def check_shape(name: str, shape: Sequence[int], ndims: Sequence[int], what: str) -> None:
+    """Raise :class:`SrkitError` unless ``len(shape)`` is one of ``ndims``.
+
+    Args:
+        name: the argument's name, for the message.
+        shape: the shape to check.
+        ndims: the allowed numbers of dimensions.
+        what: how the allowed layouts read, e.g. ``"(H, W) or (H, W, C)"``.
+    """
+    if len(shape) not in ndims:
+        raise SrkitError(f"{name} must have shape {what}, got {tuple(shape)}")
+    if any(s == 0 for s in shape):
+        raise SrkitError(f"{name} is empty: shape {tuple(shape)}")
+
+
+def check_positive_scale(scale: float, name: str = "scale") -> float:
+    """Return ``scale`` as a float after checking that it is finite and > 0."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise SrkitError(f"{name} must be a number, got {scale!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise SrkitError(f"{name} must be a finite number > 0, got {scale!r}")
+    return value

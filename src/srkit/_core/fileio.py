@@ -1,0 +1,71 @@
+"""Atomic file output: write to a temporary file beside the target, then rename over it.
+
+A reader never sees a half-written file, and an interrupted or failed write leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from srkit._core.errors import SrkitError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it is renamed to ``path``.
+
+    Raises:
+        SrkitError: the folder does not exist or is not writable, or ``path`` exists and ``overwrite`` is
+            False.
+    """
+    target = check_output_path(path, overwrite=overwrite)
+    folder = target.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise SrkitError(f"cannot write to {folder}: {err.strerror}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[str]], None], *, overwrite: bool = True) -> None:
+    """Write a text file atomically; ``write`` receives the open temporary file."""
+    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+
+    def write(f: IO[str]) -> None:
+        f.write(text)
+
+    atomic_write(path, write, overwrite=overwrite)
+
+
+def check_output_path(path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+    """Check, before any long work, that ``path`` can be written; return it as a :class:`Path`."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise SrkitError(f"output folder does not exist: {folder}")
+    if target.is_dir():
+        raise SrkitError(f"output path is a folder: {target}")
+    if target.exists() and not overwrite:
+        raise SrkitError(f"output file exists (pass --overwrite to replace it): {target}")
+    if not os.access(folder, os.W_OK):
+        raise SrkitError(f"output folder is not writable: {folder}")
+    return target

@@ -1,0 +1,1 @@
+"""The ``srkit`` command line, built on the public API only."""

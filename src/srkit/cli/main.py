@@ -1,0 +1,44 @@
+"""``srkit`` command-line entry point: sub-commands, and the one place that turns errors into messages.
+
+A user's mistake (an :class:`srkit.SrkitError`) prints ``srkit: error: <one line>`` and exits with 1; a bad
+command line exits with 2 (argparse); Ctrl-C exits with 130. Output files are written atomically, so none of
+these leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import srkit
+from srkit.cli import bench
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="srkit", description="Image super-resolution: evaluate, train and run SR models."
+    )
+    parser.add_argument("--version", action="version", version=f"srkit {srkit.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bench.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also used by ``python -m srkit``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except srkit.SrkitError as err:
+        print(f"srkit: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("srkit: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Reading and writing images with checks at the boundary: a missing, corrupt, empty or oversized file gives a
+one-line :class:`SrkitError` naming the file, never a traceback from the imaging library."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from srkit._core.errors import SrkitError
+from srkit._core.fileio import atomic_path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+DEFAULT_MAX_PIXELS = 20_000 * 20_000  # refuse larger images (decompression bombs) unless the caller raises it
+
+
+def read_image(
+    path: str | os.PathLike[str], *, gray_to_rgb: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """Read an image file as uint8: ``(H, W, 3)`` for colour, ``(H, W)`` for a grayscale file.
+
+    Args:
+        path: the image file (PNG, JPEG, BMP, TIFF, WebP, ...).
+        gray_to_rgb: return a grayscale file as three identical channels instead of ``(H, W)``.
+        max_pixels: refuse images with more pixels than this (protection against decompression bombs).
+
+    Returns:
+        A uint8 array. Alpha is dropped; palette and 16-bit images are converted to 8-bit RGB / gray.
+
+    Raises:
+        SrkitError: the file is missing, not an image, truncated, empty, or too large.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SrkitError(f"image not found: {p}")
+    if not p.is_file():
+        raise SrkitError(f"not a file: {p}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                w, h = im.size
+                if w * h > max_pixels:
+                    raise SrkitError(f"image too large: {p} has {w}x{h} pixels, the limit is {max_pixels}")
+                im.load()
+                array = _to_uint8_array(im)
+    except SrkitError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise SrkitError(f"cannot read image {p}: {_first_line(err)}") from None
+    except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt data
+        raise SrkitError(f"cannot read image {p}: {_first_line(err)}") from None
+    if array.size == 0:
+        raise SrkitError(f"image is empty: {p}")
+    if gray_to_rgb and array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    return array
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _to_uint8_array(im: Image.Image) -> np.ndarray:
+    if im.mode in ("L", "RGB"):
+        return np.asarray(im).copy()
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        data = np.asarray(im).astype(np.float64)
+        top = 65535.0 if data.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0
+        return np.floor(np.clip(data, 0, top) * (255.0 / top) + 0.5).astype(np.uint8)
+    if im.mode in ("LA", "La", "1"):
+        return np.asarray(im.convert("L")).copy()
+    return np.asarray(im.convert("RGB")).copy()
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray, *, overwrite: bool = True) -> None:
+    """Write a uint8 image ``(H, W)`` or ``(H, W, 3|4)`` atomically; the format follows the suffix."""
+    p = Path(path)
+    if p.suffix.lower() not in IMAGE_SUFFIXES:
+        raise SrkitError(f"unsupported image format {p.suffix!r} for {p}; use one of {', '.join(IMAGE_SUFFIXES)}")
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise SrkitError(f"write_image expects uint8 (H, W) or (H, W, 3|4), got {image.dtype} {image.shape}")
+    fmt = Image.registered_extensions()[p.suffix.lower()]
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        Image.fromarray(image).save(tmp, format=fmt)
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """Image files directly in ``folder`` (by suffix), sorted by name.
+
+    Raises:
+        SrkitError: the folder does not exist, is not a folder, or holds no image.
+    """
+    f = Path(folder)
+    if not f.exists():
+        raise SrkitError(f"folder not found: {f}")
+    if not f.is_dir():
+        raise SrkitError(f"not a folder: {f}")
+    files = sorted(p for p in f.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise SrkitError(f"no images in {f} (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return files

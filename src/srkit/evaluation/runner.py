@@ -1,0 +1,134 @@
+"""Evaluate SR methods on benchmark sets, per the protocol of ``docs/evaluation.md``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from srkit._core.errors import SrkitError
+from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
+from srkit.evaluation.methods import SRMethod
+from srkit.metrics import psnr, ssim
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How numbers are measured: the degradation, the channel, and the options of EVALUATION.md."""
+
+    degradation: str = "BI"
+    test_y_channel: bool = True
+    y_round: bool = False
+    seed: int = 0
+
+    def describe(self) -> str:
+        """A one-line description, printed under every table."""
+        channel = "RGB" if not self.test_y_channel else "Y (BT.601, " + ("rounded" if self.y_round else "float") + ")"
+        lr = {
+            "BI": "MATLAB bicubic",
+            "BD": "Gaussian 7x7 s1.6 + nearest",
+            "DN": f"bicubic + noise 30 (seed {self.seed})",
+        }
+        return (
+            f"LR: {lr.get(self.degradation, self.degradation)}; metric on {channel}; shave = scale; SR rounded to uint8"
+        )
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """Scores of one image."""
+
+    name: str
+    psnr: float
+    ssim: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SetResult:
+    """Mean scores of one method on one set at one scale (means of per-image values)."""
+
+    method: str
+    dataset: str
+    scale: int
+    psnr: float
+    ssim: float
+    seconds_per_image: float
+    images: tuple[ImageResult, ...] = field(repr=False)
+
+
+def score(sr: np.ndarray, pair: BenchmarkPair, scale: int, protocol: Protocol) -> tuple[float, float]:
+    """PSNR and SSIM of an SR uint8 image against the pair's HR, with ``scale`` pixels shaved.
+
+    A grayscale source is compared on its gray value (the SR channels, rounded mean, against the gray HR), as
+    the MATLAB evaluation scripts do; colour images on Y (default) or RGB.
+    """
+    if sr.shape != pair.hr.shape or sr.dtype != np.uint8:
+        raise SrkitError(f"{pair.name}: the method returned {sr.dtype} {sr.shape}, expected uint8 {pair.hr.shape}")
+    hr, out = pair.hr, sr
+    if pair.gray:
+        hr = pair.hr[..., 0]
+        out = np.floor(sr.astype(np.float64).mean(axis=-1) + 0.5).astype(np.uint8)
+    y_round = protocol.y_round and not pair.gray
+    p = psnr(out, hr, crop_border=scale, test_y_channel=protocol.test_y_channel, y_round=y_round)
+    s = ssim(out, hr, crop_border=scale, test_y_channel=protocol.test_y_channel, y_round=y_round)
+    return p, s
+
+
+def evaluate(
+    method: SRMethod,
+    sets: Sequence[BenchmarkSet],
+    scales: Sequence[int],
+    protocol: Protocol = Protocol(),
+    *,
+    progress: bool | None = None,
+) -> list[SetResult]:
+    """Run ``method`` on every image of every set at every scale and score it.
+
+    Args:
+        method: what to evaluate (see :mod:`srkit.evaluation.methods`).
+        sets: benchmark sets.
+        scales: integer scale factors.
+        protocol: degradation and metric options.
+        progress: show a progress bar (None: only on a terminal).
+
+    Returns:
+        One :class:`SetResult` per (set, scale), in the order given.
+    """
+    total = sum(len(s) for s in sets) * len(scales)
+    results: list[SetResult] = []
+    with tqdm(
+        total=total,
+        desc=method.name,
+        unit="img",
+        disable=(None if progress is None else not progress),
+        leave=False,
+    ) as bar:
+        for bench in sets:
+            for scale in scales:
+                images = []
+                for pair in bench.pairs(scale, protocol.degradation, seed=protocol.seed):
+                    bar.set_postfix_str(f"{bench.name} x{scale} {pair.name}")
+                    start = time.perf_counter()
+                    sr = method.upscale(pair.lr, scale)
+                    seconds = time.perf_counter() - start
+                    p, s = score(sr, pair, scale, protocol)
+                    images.append(ImageResult(pair.name, p, s, seconds))
+                    bar.update()
+                results.append(_summarise(method.name, bench.name, scale, images))
+    return results
+
+
+def _summarise(method: str, dataset: str, scale: int, images: list[ImageResult]) -> SetResult:
+    return SetResult(
+        method=method,
+        dataset=dataset,
+        scale=scale,
+        psnr=float(np.mean([i.psnr for i in images])),
+        ssim=float(np.mean([i.ssim for i in images])),
+        seconds_per_image=float(np.mean([i.seconds for i in images])),
+        images=tuple(images),
+    )
