@@ -14,6 +14,8 @@ from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
 from srkit.evaluation.methods import SRMethod
 from srkit.metrics import psnr, ssim
 
+_SSIM_WINDOW = 11
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -60,6 +62,16 @@ class SetResult:
     images: tuple[ImageResult, ...] = field(repr=False)
 
 
+def check_scorable(pair: BenchmarkPair, scale: int) -> None:
+    """Raise :class:`SrkitError` if the HR image is too small to be scored at ``scale``."""
+    h, w = pair.hr.shape[:2]
+    if min(h, w) - 2 * scale < _SSIM_WINDOW:
+        raise SrkitError(
+            f"{pair.name} ({h}x{w}) is too small to score at x{scale}: shaving {scale} pixels per side must leave "
+            f"at least {_SSIM_WINDOW}x{_SSIM_WINDOW} for SSIM"
+        )
+
+
 def score(sr: np.ndarray, pair: BenchmarkPair, scale: int, protocol: Protocol) -> tuple[float, float]:
     """PSNR and SSIM of an SR uint8 image against the pair's HR, with ``scale`` pixels shaved.
 
@@ -68,6 +80,7 @@ def score(sr: np.ndarray, pair: BenchmarkPair, scale: int, protocol: Protocol) -
     """
     if sr.shape != pair.hr.shape or sr.dtype != np.uint8:
         raise SrkitError(f"{pair.name}: the method returned {sr.dtype} {sr.shape}, expected uint8 {pair.hr.shape}")
+    check_scorable(pair, scale)
     hr, out = pair.hr, sr
     if pair.gray:
         hr = pair.hr[..., 0]
@@ -112,6 +125,7 @@ def evaluate(
                 images = []
                 for pair in bench.pairs(scale, protocol.degradation, seed=protocol.seed):
                     bar.set_postfix_str(f"{bench.name} x{scale} {pair.name}")
+                    check_scorable(pair, scale)
                     start = time.perf_counter()
                     sr = method.upscale(pair.lr, scale)
                     seconds = time.perf_counter() - start
