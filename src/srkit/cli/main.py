@@ -1,7 +1,7 @@
 """``srkit`` command-line entry point: sub-commands, and the one place that turns errors into messages.
 
 A user's mistake (an :class:`srkit.SrkitError`) prints ``srkit: error: <one line>`` and exits with 1; a bad
-command line exits with 2 (argparse); Ctrl-C exits with 130. Output files are written atomically, so none of
+command line prints the same kind of line and exits with 2; Ctrl-C exits with 130. Output files are written atomically, so none of
 these leaves a partial file.
 """
 
@@ -10,13 +10,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import srkit
 from srkit.cli import bench
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``srkit: error: <what>`` and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"srkit: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="srkit", description="Image super-resolution: evaluate, train and run SR models."
     )
     parser.add_argument("--version", action="version", version=f"srkit {srkit.__version__}")

@@ -97,8 +97,7 @@ class BenchmarkSet:
             raise SrkitError(f"unknown degradation {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         if self.reads_lr_files and protocol.upper() != "BI":
             raise SrkitError(f"{self.name} has LR files; the degradation {protocol!r} cannot be applied to them")
-        for path in self.hr_files:
-            yield self._pair(path, scale, protocol, seed)
+        return (self._pair(path, scale, protocol, seed) for path in self.hr_files)
 
     def _pair(self, path: Path, scale: int, protocol: str, seed: int) -> BenchmarkPair:
         raw = read_image(path)

@@ -3,8 +3,11 @@ one-line :class:`SrkitError` naming the file, never a traceback from the imaging
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -39,17 +42,15 @@ def read_image(
     if not p.is_file():
         raise SrkitError(f"not a file: {p}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
-                w, h = im.size
-                if w * h > max_pixels:
-                    raise SrkitError(f"image too large: {p} has {w}x{h} pixels, the limit is {max_pixels}")
-                im.load()
-                array = _to_uint8_array(im)
+        with _pixel_limit(max_pixels), Image.open(p) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise SrkitError(f"image too large: {p} has {w}x{h} pixels, the limit is {max_pixels}")
+            im.load()
+            array = _to_uint8_array(im)
     except SrkitError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+    except (UnidentifiedImageError, Image.DecompressionBombError) as err:
         raise SrkitError(f"cannot read image {p}: {_first_line(err)}") from None
     except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt data
         raise SrkitError(f"cannot read image {p}: {_first_line(err)}") from None
@@ -58,6 +59,24 @@ def read_image(
     if gray_to_rgb and array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=-1)
     return array
+
+
+_PIL_LIMIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Make Pillow's own decompression-bomb limit match ``max_pixels`` while a file is opened (our check,
+    with its clearer message, runs right after ``Image.open``)."""
+    with _PIL_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max(int(max_pixels), 1)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def _first_line(err: BaseException) -> str:
@@ -86,7 +105,10 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, overwrite: b
         raise SrkitError(f"write_image expects uint8 (H, W) or (H, W, 3|4), got {image.dtype} {image.shape}")
     fmt = Image.registered_extensions()[p.suffix.lower()]
     with atomic_path(p, overwrite=overwrite) as tmp:
-        Image.fromarray(image).save(tmp, format=fmt)
+        try:
+            Image.fromarray(image).save(tmp, format=fmt)
+        except (OSError, ValueError) as err:
+            raise SrkitError(f"cannot write {p}: {_first_line(err)}") from None
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:

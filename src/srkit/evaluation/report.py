@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
 from srkit._core.fileio import atomic_write_text
 from srkit.evaluation.runner import Protocol, SetResult
@@ -99,7 +101,18 @@ def to_json(results: Sequence[SetResult], protocol: Protocol) -> str:
             for r in results
         ],
     }
-    return json.dumps(payload, indent=2) + "\n"
+    return json.dumps(_finite(payload), indent=2, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: an infinite PSNR (SR identical to HR) is written as the string ``"inf"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def write_reports(

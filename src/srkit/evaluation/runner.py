@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from srkit._core.errors import SrkitError
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
+from srkit.degradations import PROTOCOLS
 from srkit.evaluation.methods import SRMethod
 from srkit.metrics import psnr, ssim
 
@@ -25,6 +26,13 @@ class Protocol:
     test_y_channel: bool = True
     y_round: bool = False
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.degradation.upper() not in PROTOCOLS:
+            raise SrkitError(f"unknown degradation {self.degradation!r}; choose one of {', '.join(PROTOCOLS)}")
+        object.__setattr__(self, "degradation", self.degradation.upper())
+        if self.y_round and not self.test_y_channel:
+            raise SrkitError("y_round applies to the Y channel; it cannot be combined with RGB evaluation")
 
     def describe(self) -> str:
         """A one-line description, printed under every table."""
@@ -111,6 +119,9 @@ def evaluate(
     Returns:
         One :class:`SetResult` per (set, scale), in the order given.
     """
+    for scale in scales:
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+            raise SrkitError(f"benchmark scales are integers >= 1, got {scale!r}")
     total = sum(len(s) for s in sets) * len(scales)
     results: list[SetResult] = []
     with tqdm(
