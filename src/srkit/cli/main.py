@@ -1,8 +1,8 @@
 """``srkit`` command-line entry point: sub-commands, and the one place that turns errors into messages.
 
 A user's mistake (an :class:`srkit.SrkitError`) prints ``srkit: error: <one line>`` and exits with 1; a bad
-command line prints the same kind of line and exits with 2; Ctrl-C exits with 130. Output files are written atomically, so none of
-these leaves a partial file.
+command line prints the same kind of line and exits with 2; Ctrl-C exits with 130. Output files are written
+atomically, so none of these leaves a partial file.
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="srkit", description="Image super-resolution: evaluate, train and run SR models."
-    )
+    parser = _Parser(prog="srkit", description="Image super-resolution: evaluate, train and run SR models.")
     parser.add_argument("--version", action="version", version=f"srkit {srkit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     bench.add_parser(sub)
