@@ -116,6 +116,7 @@ def ycbcr_to_rgb(image: Array) -> Array:
     [0, 1] (not clipped, so the round trip is exact).
     """
     axis = _channel_axis(image)
+    _to_unit_float(image)  # dtype check: uint8 or float only
     if isinstance(image, np.ndarray):
         scaled = image.astype(np.float64) if image.dtype == np.uint8 else image.astype(np.float64) * 255.0
         rgb = np.tensordot(scaled - _OFFSET, _YCBCR2RGB.T, axes=([axis], [0]))
