@@ -23,10 +23,10 @@ def check_shape(name: str, shape: Sequence[int], ndims: Sequence[int], what: str
         raise SrkitError(f"{name} is empty: shape {tuple(shape)}")
 
 
-def check_positive_scale(scale: float, name: str = "scale") -> float:
+def check_positive_scale(scale: object, name: str = "scale") -> float:
     """Return ``scale`` as a float after checking that it is finite and > 0."""
     try:
-        value = float(scale)
+        value = float(scale)  # type: ignore[arg-type]  # anything float() takes; the rest raises below
     except (TypeError, ValueError):
         raise SrkitError(f"{name} must be a number, got {scale!r}") from None
     if not math.isfinite(value) or value <= 0:
