@@ -58,9 +58,9 @@ def test_known_mse_and_a_crop_that_removes_the_difference() -> None:
     assert psnr(sr, hr, crop_border=2) == math.inf
     sr[5:9, 5:9] = 3  # 16 interior pixels differ by 3
     assert psnr(sr, hr, crop_border=2) == pytest.approx(expected_db(9 * 16 / 144), abs=1e-12)
-    assert psnr(
-        torch.from_numpy(sr)[None], torch.from_numpy(hr)[None], crop_border=2
-    ).item() == pytest.approx(expected_db(9 * 16 / 144), abs=1e-12)
+    assert psnr(torch.from_numpy(sr)[None], torch.from_numpy(hr)[None], crop_border=2).item() == pytest.approx(
+        expected_db(9 * 16 / 144), abs=1e-12
+    )
 
 
 @pytest.mark.parametrize("crop", [1, 3])
@@ -103,9 +103,7 @@ def test_y_round_rounds_y_like_matlab_uint8(make_pair: Any) -> None:
 # ------------------------------------------------------------------------------------ numpy, torch, dtypes
 
 
-@pytest.mark.parametrize(
-    ("test_y_channel", "y_round", "crop"), [(True, False, 0), (True, True, 3), (False, False, 2)]
-)
+@pytest.mark.parametrize(("test_y_channel", "y_round", "crop"), [(True, False, 0), (True, True, 3), (False, False, 2)])
 def test_numpy_and_torch_agree(make_pair: Any, test_y_channel: bool, y_round: bool, crop: int) -> None:
     sr, hr = make_pair(24, 20)
     opts = {"test_y_channel": test_y_channel, "y_round": y_round, "crop_border": crop}
@@ -134,9 +132,7 @@ def test_uint8_and_float_inputs_agree(make_pair: Any) -> None:
     value = psnr(sr, hr)
     assert psnr(sr / 255.0, hr / 255.0) == pytest.approx(value, abs=1e-9)
     assert psnr(sr, hr / 255.0) == pytest.approx(value, abs=1e-9)  # sr and hr may differ in dtype
-    assert psnr((sr / 255.0).astype(np.float32), (hr / 255.0).astype(np.float32)) == pytest.approx(
-        value, abs=1e-4
-    )
+    assert psnr((sr / 255.0).astype(np.float32), (hr / 255.0).astype(np.float32)) == pytest.approx(value, abs=1e-4)
     as_float = psnr(chw(sr).float() / 255, chw(hr).float() / 255)
     assert as_float.item() == pytest.approx(value, abs=1e-4)
 

@@ -39,9 +39,7 @@ def ref_maps(img1: np.ndarray, img2: np.ndarray) -> tuple[np.ndarray, np.ndarray
     sigma1_sq = filter2(img1 * img1) - mu1_sq
     sigma2_sq = filter2(img2 * img2) - mu2_sq
     sigma12 = filter2(img1 * img2) - mu1_mu2
-    ssim_map = ((2 * mu1_mu2 + C1) * (2 * sigma12 + C2)) / (
-        (mu1_sq + mu2_sq + C1) * (sigma1_sq + sigma2_sq + C2)
-    )
+    ssim_map = ((2 * mu1_mu2 + C1) * (2 * sigma12 + C2)) / ((mu1_sq + mu2_sq + C1) * (sigma1_sq + sigma2_sq + C2))
     cs_map = (2 * sigma12 + C2) / (sigma1_sq + sigma2_sq + C2)
     return ssim_map, cs_map
 
@@ -69,9 +67,7 @@ def per_channel(reference: Any, sr: np.ndarray, hr: np.ndarray) -> float:
 # ------------------------------------------------------------------------------------------ against reference
 
 
-@pytest.mark.parametrize(
-    ("h", "w", "kind"), [(32, 32, "noise"), (40, 33, "structured"), (11, 11, "structured")]
-)
+@pytest.mark.parametrize(("h", "w", "kind"), [(32, 32, "noise"), (40, 33, "structured"), (11, 11, "structured")])
 def test_ssim_matches_ssim_index_m(make_pair: Any, h: int, w: int, kind: str) -> None:
     sr, hr = make_pair(h, w, kind=kind)
     y_ref = ref_ssim(rgb_to_y(sr), rgb_to_y(hr))
@@ -115,9 +111,7 @@ def test_constant_images_leave_only_the_luminance_term(a: int, b: int) -> None:
     luminance = (2 * a * b + C1) / (a * a + b * b + C1)
     sr, hr = np.full((13, 12), a, dtype=np.uint8), np.full((13, 12), b, dtype=np.uint8)
     assert ssim(sr, hr) == pytest.approx(luminance, abs=1e-12)
-    assert ssim(torch.from_numpy(sr)[None], torch.from_numpy(hr)[None]).item() == pytest.approx(
-        luminance, abs=1e-12
-    )
+    assert ssim(torch.from_numpy(sr)[None], torch.from_numpy(hr)[None]).item() == pytest.approx(luminance, abs=1e-12)
     big_sr, big_hr = np.full((180, 176), a, dtype=np.uint8), np.full((180, 176), b, dtype=np.uint8)
     # every scale's contrast-structure term is 1; only the last scale's luminance is left, to its weight
     assert ms_ssim(big_sr, big_hr) == pytest.approx(luminance**0.1333, abs=1e-12)
@@ -147,12 +141,8 @@ def test_ms_ssim_clamps_a_negative_term_to_zero(make_pair: Any) -> None:
 
 
 @pytest.mark.parametrize("metric", [ssim, ms_ssim])
-@pytest.mark.parametrize(
-    ("test_y_channel", "y_round", "crop"), [(True, False, 0), (True, True, 3), (False, False, 2)]
-)
-def test_numpy_and_torch_agree(
-    make_pair: Any, metric: Any, test_y_channel: bool, y_round: bool, crop: int
-) -> None:
+@pytest.mark.parametrize(("test_y_channel", "y_round", "crop"), [(True, False, 0), (True, True, 3), (False, False, 2)])
+def test_numpy_and_torch_agree(make_pair: Any, metric: Any, test_y_channel: bool, y_round: bool, crop: int) -> None:
     sr, hr = make_pair(190, 186)
     opts = {"test_y_channel": test_y_channel, "y_round": y_round, "crop_border": crop}
     value = metric(sr, hr, **opts)
