@@ -24,6 +24,7 @@ from srkit.evaluation import (
     to_markdown,
     write_reports,
 )
+from srkit.frameworks import FRAMEWORKS, ModelSpec, create_model
 from srkit.functional import (
     KERNEL_NAMES,
     imresize,
@@ -40,6 +41,7 @@ from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
 __version__ = "0.1.0"
 
 __all__ = [
+    "FRAMEWORKS",
     "KERNEL_NAMES",
     "MSSSIM",
     "PROTOCOLS",
@@ -47,12 +49,14 @@ __all__ = [
     "SSIM",
     "BenchmarkPair",
     "BenchmarkSet",
+    "ModelSpec",
     "Protocol",
     "SRMethod",
     "SetResult",
     "SrkitError",
     "__version__",
     "check_output_path",
+    "create_model",
     "degrade",
     "evaluate",
     "example_folder",

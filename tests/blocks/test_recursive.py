@@ -16,7 +16,7 @@ RESBLOCK = {"block": "resblock", "res_scale": 0.5}
 
 FACTORIES: dict[str, Callable[[], nn.Module]] = {
     "conv_act": lambda: ConvAct(n_feats=8),
-    "recursive": lambda: Recursive(block=RESBLOCK, n_feats=8, n_recursions=3),
+    "recursive": lambda: Recursive(unit=RESBLOCK, n_feats=8, n_recursions=3),
     "recursive_default": lambda: Recursive(n_feats=8, n_recursions=3),
     "recursive_residual": lambda: RecursiveResidual(n_feats=8, n_units=3),
     "recursive_residual_bn": lambda: RecursiveResidual(n_feats=8, n_units=3, bn=True),
@@ -69,8 +69,8 @@ def test_trace_matches_eager(name: str) -> None:
 
 
 def test_recursive_parameters_do_not_grow_with_depth() -> None:
-    assert _n_params(Recursive(block=RESBLOCK, n_feats=8, n_recursions=1)) == _n_params(
-        Recursive(block=RESBLOCK, n_feats=8, n_recursions=5)
+    assert _n_params(Recursive(unit=RESBLOCK, n_feats=8, n_recursions=1)) == _n_params(
+        Recursive(unit=RESBLOCK, n_feats=8, n_recursions=5)
     )
     assert _n_params(Recursive(n_feats=8, n_recursions=1)) == _n_params(Recursive(n_feats=8, n_recursions=5))
     for bn in (False, True):
@@ -82,7 +82,7 @@ def test_recursive_parameters_do_not_grow_with_depth() -> None:
 
 
 def test_recursive_equals_the_block_applied_by_hand() -> None:
-    m = Recursive(block=RESBLOCK, n_feats=8, n_recursions=3)
+    m = Recursive(unit=RESBLOCK, n_feats=8, n_recursions=3)
     assert isinstance(m.block, ResBlock) and m.block.hparams["n_feats"] == 8 and m.block.res_scale == 0.5
     x = _input()
     torch.testing.assert_close(m(x), m.block(m.block(m.block(x))))
@@ -94,12 +94,12 @@ def test_recursive_default_block_is_drcn_conv_relu() -> None:
     x = _input()
     once = torch.relu(m.block.conv(x))
     torch.testing.assert_close(m(x), torch.relu(m.block.conv(once)))
-    assert Recursive().hparams == {"block": None, "n_feats": 256, "n_recursions": 16, "return_all": False}
+    assert Recursive().hparams == {"unit": None, "n_feats": 256, "n_recursions": 16, "return_all": False}
 
 
 def test_recursive_return_all_gives_every_recursion() -> None:
-    last = Recursive(block=RESBLOCK, n_feats=8, n_recursions=4)
-    every = Recursive(block=RESBLOCK, n_feats=8, n_recursions=4, return_all=True)
+    last = Recursive(unit=RESBLOCK, n_feats=8, n_recursions=4)
+    every = Recursive(unit=RESBLOCK, n_feats=8, n_recursions=4, return_all=True)
     every.load_state_dict(last.state_dict(), strict=True)
     x = _input()
     outputs = every(x)
@@ -119,7 +119,7 @@ def test_recursive_errors() -> None:
     with pytest.raises(SrkitError):
         Recursive(n_feats=8, n_recursions=0)
     with pytest.raises(SrkitError, match="unknown block"):
-        Recursive(block={"block": "no_such_block"}, n_feats=8)
+        Recursive(unit={"block": "no_such_block"}, n_feats=8)
 
 
 def test_recursive_residual_by_hand() -> None:

@@ -40,10 +40,10 @@ class ConvAct(nn.Module):
 
 
 class Recursive(nn.Module):
-    """DRCN's recursion: one block, built once from ``block`` (a spec such as ``{"block": "resblock"}``; ``None``
+    """DRCN's recursion: one block, built once from ``unit`` (a spec such as ``{"block": "resblock"}``; ``None``
     is DRCN's :class:`ConvAct`), applied ``n_recursions`` times with the same weights::
 
-        h_0 = x,  h_d = block(h_{d-1})  for d = 1 ... n_recursions
+        h_0 = x,  h_d = unit(h_{d-1})  for d = 1 ... n_recursions
 
     ``return_all=False`` returns ``h_D``; ``return_all=True`` returns ``[h_1, ..., h_D]``, the recursion outputs
     that DRCN reconstructs and supervises one by one (then averages with learned weights). The number of
@@ -57,7 +57,7 @@ class Recursive(nn.Module):
     def __init__(
         self,
         *,
-        block: dict[str, Any] | None = None,
+        unit: dict[str, Any] | None = None,
         n_feats: int = 256,
         n_recursions: int = 16,
         return_all: bool = False,
@@ -65,7 +65,7 @@ class Recursive(nn.Module):
         super().__init__()
         if n_recursions < 1:
             raise SrkitError(f"a recursive block needs n_recursions >= 1, got {n_recursions}")
-        self.block = ConvAct(n_feats=n_feats) if block is None else build_block(block, n_feats=n_feats)
+        self.block = ConvAct(n_feats=n_feats) if unit is None else build_block(unit, n_feats=n_feats)
         self.n_recursions = n_recursions
         self.return_all = return_all
 

@@ -132,7 +132,7 @@ class SubPixelUpsample(nn.Module):
     """Sub-pixel convolution (ESPCN): a convolution to ``s^2 C`` channels, then pixel shuffle.
 
     Composite scales are done in prime steps (x4 = x2 x2, x6 = x2 x3, x8 = x2 x2 x2), as EDSR does. Weights start
-    with ICNR (``icnr=True``), so a fresh layer is checkerboard-free.
+    with ICNR and zero biases (``icnr=True``), so a fresh layer is checkerboard-free.
     """
 
     @store_hparams
@@ -158,6 +158,8 @@ class SubPixelUpsample(nn.Module):
             conv = conv2d(channels, target * f * f, kernel_size)
             if icnr:
                 icnr_(conv.weight, f)
+                if conv.bias is not None:
+                    nn.init.zeros_(conv.bias)  # equal sub-pixel biases too
             layers += [conv, nn.PixelShuffle(f), activation(act, channels=target)]
             channels = target
         if not factors:

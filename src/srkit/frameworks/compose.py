@@ -41,6 +41,7 @@ _RESIDUALS = {
 }
 # Blocks whose role is "special" and the framework each one belongs to.
 _SPECIAL_HOME = {"laplacian_step": "progressive", "feedback_loop": "post", "wavelet_sr": "pre"}
+_IMAGE_LEVEL = {"wavelet_sr"}  # blocks that work on the image, not on features
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,10 @@ def _check_body(spec: ModelSpec, blocks: list[dict[str, Any]]) -> None:
                 "must keep it (put upsampling in 'upsampler', or use framework 'iterative' for projection units)"
             )
         home = _SPECIAL_HOME.get(name)
+        if entry.role == "special" and home is None:
+            raise SrkitError(f"block {name!r} is a part of other blocks or architectures, not a framework body block")
         if entry.role == "special" and home != spec.framework:
-            raise SrkitError(f"block {name!r} works only in the {home or 'no'} framework, not in {spec.framework!r}")
+            raise SrkitError(f"block {name!r} works only in the {home} framework, not in {spec.framework!r}")
         if b.get("return_all") and i != len(blocks) - 1:
             raise SrkitError(f"block {name!r} returns several outputs (return_all) and must be the last body block")
 
@@ -182,7 +185,7 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
 
 
 def _body(ms: ModelSpec, blocks: list[dict[str, Any]]) -> list[nn.Module]:
-    return [build_block(b, n_feats=ms.n_feats) for b in blocks]
+    return [build_block(b, n_feats=ms.n_feats, scale=ms.scale) for b in blocks]
 
 
 def _out(ms: ModelSpec) -> int:
@@ -196,16 +199,25 @@ def _pre(ms: ModelSpec, blocks: list[dict[str, Any]], residual: str) -> Framewor
             f"(got {ms.upsampler.get('type')!r}); choose the interpolation with 'interpolation', "
             "or use framework 'post' for a learned upsampler"
         )
+    image_level = [b["block"] in _IMAGE_LEVEL for b in blocks]
+    if any(image_level) and not all(image_level):
+        raise SrkitError(
+            f"image-level blocks ({', '.join(sorted(_IMAGE_LEVEL))}) refine the interpolated image itself and "
+            "cannot be mixed with feature-level blocks in one pre-upsampling body"
+        )
+    feature_space = not (blocks and all(image_level))
+    body = [build_block(b, n_feats=ms.n_feats, scale=ms.scale, in_channels=ms.in_channels) for b in blocks]
     return PreUpsampling(
         scale=ms.scale,
-        body=_body(ms, blocks),
+        body=body,
         in_channels=ms.in_channels,
         out_channels=_out(ms),
         n_feats=ms.n_feats,
         interpolation=ms.interpolation,
-        global_residual=residual == "image",
+        global_residual=residual == "image" and (feature_space or ms.global_residual == "image"),
         head_kernel=ms.head_kernel,
         tail_kernel=ms.tail_kernel,
+        feature_space=feature_space,
     )
 
 

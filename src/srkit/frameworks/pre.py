@@ -21,6 +21,8 @@ class PreUpsampling(Framework):
         global_residual: add the interpolated input to the output (VDSR's residual learning).
         head_kernel, tail_kernel: kernel sizes of the first and last convolutions (SRCNN: 9 and 5).
         act: activation after the head convolution.
+        feature_space: with False there is no head and tail: the body refines the interpolated image itself
+            (image-to-image blocks such as DWSR's :class:`srkit.blocks.WaveletSR`).
     """
 
     def __init__(
@@ -36,12 +38,16 @@ class PreUpsampling(Framework):
         head_kernel: int = 3,
         tail_kernel: int = 3,
         act: str = "relu",
+        feature_space: bool = True,
     ) -> None:
         super().__init__()
         self.scale, self.interpolation, self.global_residual = scale, interpolation, global_residual
-        self.head = nn.Sequential(conv2d(in_channels, n_feats, head_kernel), activation(act, channels=n_feats))
+        self.head: nn.Module = nn.Identity()
+        self.tail: nn.Module = nn.Identity()
+        if feature_space:
+            self.head = nn.Sequential(conv2d(in_channels, n_feats, head_kernel), activation(act, channels=n_feats))
+            self.tail = conv2d(n_feats, out_channels, tail_kernel)
         self.body = nn.ModuleList(body)
-        self.tail = conv2d(n_feats, out_channels, tail_kernel)
 
     def forward_all(self, x: torch.Tensor) -> Outputs:
         up = interpolate(x, self.scale, self.interpolation)
