@@ -189,3 +189,12 @@ def test_registry_refuses_duplicates() -> None:
     entry = BLOCKS.get("resblock")
     with pytest.raises(ValueError, match="already registered"):
         BLOCKS.register("resblock", entry)
+
+
+def test_every_block_is_documented() -> None:
+    """docs/composition.md maps the survey's taxonomy onto srkit names: every registered name must appear."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "composition.md").read_text(encoding="utf-8")
+    missing = [n for n in [*BLOCKS.names(), *UPSAMPLERS.names()] if f"`{n}`" not in doc]
+    assert not missing, f"not in docs/composition.md: {missing}"

@@ -19,6 +19,7 @@ from srkit.blocks.common import activation, conv2d
 
 INTERPOLATION_MODES = ("nearest", "bilinear", "bicubic")
 _CHUNK_ELEMENTS = 1 << 24  # MetaUpscale: most per-pixel weights held at once
+_MAX_OFFSET_GROUPS = 1024  # MetaUpscale: above this many distinct offset pairs, weights are predicted per pixel
 
 
 def _check_scale(scale: int) -> int:
@@ -176,7 +177,9 @@ class MetaUpscale(nn.Module):
     For every output pixel ``(i, j)`` at scale ``r``, the LR position is ``(floor(i / r), floor(j / r))`` and the
     fractional offset ``v = (i / r - floor(i / r), j / r - floor(j / r), 1 / r)``. A small MLP predicts from ``v``
     the weights of a ``k x k`` convolution that maps the LR feature patch at that position to the output pixel.
-    Output rows are processed in chunks, so memory stays bounded for any output size.
+    For integer and simple fractional scales only a few offsets occur (x4: 4 x 4), so weights are predicted once
+    per offset pair and applied as one matrix product per pair; otherwise per pixel, in chunks of output rows so
+    memory stays bounded.
 
     ``forward(x, scale)`` gives ``ceil(scale * H) x ceil(scale * W)``; ``scale`` defaults to the one given at
     construction.
@@ -219,21 +222,71 @@ class MetaUpscale(nn.Module):
         cols, off_w = self._positions(w, r, x.device)
         k = self.kernel_size
         patches = F.unfold(x, k, padding=k // 2).view(b, c * k * k, h, w)
-        # Output rows in chunks, so that the per-pixel weights never take more than ~_CHUNK_ELEMENTS floats.
-        per_row = len(cols) * self.out_channels * c * k * k
+        keys_h, group_h = torch.unique(torch.round(off_h * 1e6), return_inverse=True)
+        keys_w, group_w = torch.unique(torch.round(off_w * 1e6), return_inverse=True)
+        if len(keys_h) * len(keys_w) <= _MAX_OFFSET_GROUPS:
+            return self._grouped(patches, r, rows, off_h, group_h, len(keys_h), cols, off_w, group_w, len(keys_w))
+        return self._per_pixel(patches, r, rows, off_h, cols, off_w)
+
+    def _weights(self, off_h: torch.Tensor, off_w: torch.Tensor, r: float, like: torch.Tensor) -> torch.Tensor:
+        """Predicted kernels for every (row offset, column offset) pair: ``(len(off_h), len(off_w), out, C k k)``."""
+        grid = torch.stack(
+            [
+                off_h[:, None].expand(-1, len(off_w)),
+                off_w[None, :].expand(len(off_h), -1),
+                torch.full((len(off_h), len(off_w)), 1.0 / r, device=like.device),
+            ],
+            dim=-1,
+        ).to(like.dtype)
+        return self.weight_net(grid).view(len(off_h), len(off_w), self.out_channels, -1)
+
+    def _grouped(
+        self,
+        patches: torch.Tensor,
+        r: float,
+        rows: torch.Tensor,
+        off_h: torch.Tensor,
+        group_h: torch.Tensor,
+        n_h: int,
+        cols: torch.Tensor,
+        off_w: torch.Tensor,
+        group_w: torch.Tensor,
+        n_w: int,
+    ) -> torch.Tensor:
+        """Few distinct offsets (every integer and simple fractional scale): one matrix product per offset pair,
+        over the output pixels that share it, with weights predicted once per pair (Meta-SR's own shortcut)."""
+        first_h = torch.zeros(n_h, dtype=torch.long, device=rows.device).scatter_(0, group_h, torch.arange(len(rows)))
+        first_w = torch.zeros(n_w, dtype=torch.long, device=cols.device).scatter_(0, group_w, torch.arange(len(cols)))
+        weights = self._weights(off_h[first_h], off_w[first_w], r, patches)  # (n_h, n_w, out, C k k)
+        order_h, order_w = torch.argsort(group_h, stable=True), torch.argsort(group_w, stable=True)
+        sizes_h = torch.bincount(group_h, minlength=n_h).tolist()
+        sizes_w = torch.bincount(group_w, minlength=n_w).tolist()
+        row_blocks = []
+        for a, rows_a in enumerate(torch.split(order_h, sizes_h)):
+            sub_h = patches[:, :, rows[rows_a]]
+            blocks = [
+                torch.einsum("bkhw,ok->bohw", sub_h[:, :, :, cols[cols_b]], weights[a, bb])
+                for bb, cols_b in enumerate(torch.split(order_w, sizes_w))
+            ]
+            row_blocks.append(torch.cat(blocks, dim=3))
+        grouped = torch.cat(row_blocks, dim=2)  # rows and columns sorted by offset group
+        return grouped[:, :, torch.argsort(order_h)][:, :, :, torch.argsort(order_w)]
+
+    def _per_pixel(
+        self,
+        patches: torch.Tensor,
+        r: float,
+        rows: torch.Tensor,
+        off_h: torch.Tensor,
+        cols: torch.Tensor,
+        off_w: torch.Tensor,
+    ) -> torch.Tensor:
+        """Many distinct offsets: per-pixel weights, output rows in chunks so memory stays bounded."""
+        per_row = len(cols) * self.out_channels * patches.shape[1]
         step = max(1, _CHUNK_ELEMENTS // per_row)
         out = []
         for start in range(0, len(rows), step):
-            r_idx, r_off = rows[start : start + step], off_h[start : start + step]
-            grid = torch.stack(
-                [
-                    r_off[:, None].expand(-1, len(cols)),
-                    off_w[None, :].expand(len(r_idx), -1),
-                    torch.full((len(r_idx), len(cols)), 1.0 / r, device=x.device),
-                ],
-                dim=-1,
-            ).to(x.dtype)
-            weights = self.weight_net(grid).view(len(r_idx), len(cols), self.out_channels, c * k * k)
-            sub = patches[:, :, r_idx][:, :, :, cols]  # (B, C k k, rows, oW)
+            weights = self._weights(off_h[start : start + step], off_w, r, patches)
+            sub = patches[:, :, rows[start : start + step]][:, :, :, cols]  # (B, C k k, rows, oW)
             out.append(torch.einsum("bkhw,hwok->bohw", sub, weights))
         return torch.cat(out, dim=2)
