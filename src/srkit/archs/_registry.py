@@ -48,7 +48,7 @@ def build_model(name: str, *, scale: int | None = None, **overrides: Any) -> nn.
     if s not in entry.card.scales:
         raise SrkitError(f"model {name!r} supports scales {entry.card.scales}, not {s}")
     model = entry.builder(scale=s, **overrides)
-    model.card = entry.card
+    object.__setattr__(model, "card", entry.card)  # plain attribute: a card is data, not a submodule
     return model
 
 
