@@ -7,11 +7,15 @@ The public API is what ``__all__`` lists; everything else may change. Example::
     print(srkit.psnr(sr, hr, crop_border=4))       # Y-channel PSNR as in the papers
 """
 
+from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import check_output_path
+from srkit._core.fileio import atomic_write_text, check_output_path
+from srkit.archs import build_model, list_models, load_model, model_card
+from srkit.archs.profile import model_flops
 from srkit.data import BenchmarkPair, BenchmarkSet, example_folder, list_images, read_image, write_image
 from srkit.degradations import PROTOCOLS, degrade
 from srkit.evaluation import (
+    ModelMethod,
     Protocol,
     SetResult,
     SRMethod,
@@ -49,12 +53,17 @@ __all__ = [
     "SSIM",
     "BenchmarkPair",
     "BenchmarkSet",
+    "ModelCard",
+    "ModelMethod",
     "ModelSpec",
     "Protocol",
+    "Published",
     "SRMethod",
     "SetResult",
     "SrkitError",
     "__version__",
+    "atomic_write_text",
+    "build_model",
     "check_output_path",
     "create_model",
     "degrade",
@@ -64,8 +73,12 @@ __all__ = [
     "get_method",
     "imresize",
     "list_images",
+    "list_models",
+    "load_model",
     "method_names",
     "modcrop",
+    "model_card",
+    "model_flops",
     "ms_ssim",
     "psnr",
     "read_image",

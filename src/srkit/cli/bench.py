@@ -29,10 +29,18 @@ def add_parser(sub: Any) -> None:
         "--method",
         "-m",
         nargs="+",
-        default=["bicubic"],
+        default=None,
         metavar="NAME",
-        help=f"methods to evaluate (default bicubic); one of: {', '.join(srkit.method_names())}",
+        help=f"methods to evaluate (default bicubic, unless --weights); one of: {', '.join(srkit.method_names())}",
     )
+    p.add_argument("--model", metavar="NAME", help="evaluate a zoo model (see 'srkit models'); needs --weights")
+    p.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="checkpoint of the model (.pth/.pt/.safetensors, or OpenCV .pb); the architecture is detected from "
+        "it when --model is not given",
+    )
+    p.add_argument("--device", default="cpu", help="device for models (cpu, cuda, mps)")
     p.add_argument(
         "--data",
         "-d",
@@ -82,10 +90,21 @@ def _scale(text: str) -> int:
     return int(value)
 
 
+def _model_method(args: argparse.Namespace) -> srkit.ModelMethod:
+    model = srkit.load_model(args.weights, arch=args.model, device=args.device)
+    return srkit.ModelMethod(model, name=args.model, device=args.device)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.y_round and args.rgb:
         raise srkit.SrkitError("--y-round applies to the Y channel; it cannot be combined with --rgb")
-    methods = [srkit.get_method(name) for name in dict.fromkeys(args.method)]
+    methods: list[srkit.SRMethod] = [srkit.get_method(name) for name in dict.fromkeys(args.method or [])]
+    if args.model and not args.weights:
+        raise srkit.SrkitError(f"--model {args.model} needs --weights FILE (srkit ships no weights for it yet)")
+    if args.weights:
+        methods.append(_model_method(args))
+    if not methods:
+        methods = [srkit.get_method("bicubic")]
     outputs = {"csv_path": args.csv, "json_path": args.json, "markdown_path": args.markdown}
     for path in outputs.values():
         if path is not None:

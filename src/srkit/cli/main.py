@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench
+from srkit.cli import bench, models
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"srkit {srkit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     bench.add_parser(sub)
+    models.add_parser(sub)
     return parser
 
 

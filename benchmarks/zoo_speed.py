@@ -1,0 +1,133 @@
+"""Forward throughput of every zoo model on the CPU, and srkit vs OpenCV ``dnn_superres`` on the same weights.
+
+Part 1: every registered SR model (random weights; speed does not depend on them) at x4 where it has x4, else its
+first scale, on one LR input of ``--size`` x ``--size`` (channels from the card): output megapixels per second,
+median of ``--repeats`` after a warm-up.
+
+Part 2: OpenCV's ESPCN, FSRCNN and FSRCNN-small ``.pb`` graphs (``../shared/weights``), each run by OpenCV's dnn
+module (``cv2.dnn.readNetFromTensorflow``) and by srkit (the same weights read by ``srkit.load_model``) on the
+same Y input, in the same run and with the same thread count; ratio > 1 means srkit is faster.
+
+Run: python benchmarks/zoo_speed.py [--size 64] [--repeats 3] [--threads 2] [--only NAME ...] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import srkit
+
+WEIGHTS = Path(os.environ.get("SRKIT_SHARED_WEIGHTS", Path(__file__).resolve().parents[2] / "shared" / "weights"))
+
+
+def _median_seconds(fn: Any, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]:
+    rows = []
+    for card in srkit.list_models():
+        if (only and card.name not in only) or card.out_channels != card.in_channels:
+            continue  # discriminators are not SR models
+        scale = 4 if 4 in card.scales else card.scales[0]
+        model = srkit.build_model(card.name, scale=scale).eval()
+        side = size + (-size) % card.multiple_of
+        x = torch.rand(1, card.in_channels, side, side)
+        takes_scale = "scale" in inspect.signature(model.forward).parameters
+
+        def run(model: Any = model, x: torch.Tensor = x, scale: int = scale, takes: bool = takes_scale) -> None:
+            with torch.inference_mode():
+                model(x, scale) if takes else model(x)
+
+        seconds = _median_seconds(run, repeats)
+        mpx = (side * scale) ** 2 / 1e6 / seconds
+        rows.append({"name": card.name, "scale": scale, "input": side, "seconds": seconds, "mpx_per_s": mpx})
+        print(
+            f"{card.name:22s} x{scale}  {side}x{side} -> {side * scale}x{side * scale}: "
+            f"{seconds * 1e3:9.1f} ms  {mpx:8.3f} Mpx/s",
+            flush=True,
+        )
+    return rows
+
+
+def opencv_peer(size: int, repeats: int) -> list[dict[str, Any]]:
+    import cv2
+
+    rows = []
+    graphs = sorted(WEIGHTS.glob("ESPCN_opencv_pb/*.pb")) + sorted(WEIGHTS.glob("FSRCNN_opencv_pb/*.pb"))
+    y = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    for pb in graphs:
+        net = cv2.dnn.readNetFromTensorflow(str(pb))
+        blob = y[None, None]
+
+        def run_cv(net: Any = net, blob: np.ndarray = blob) -> None:
+            net.setInput(blob)
+            net.forward()
+
+        model = srkit.load_model(pb)
+        x = torch.from_numpy(blob.copy())
+
+        def run_srkit(model: Any = model, x: torch.Tensor = x) -> None:
+            with torch.inference_mode():
+                model(x)
+
+        cv_s, sk_s = _median_seconds(run_cv, repeats), _median_seconds(run_srkit, repeats)
+        rows.append({"graph": pb.name, "opencv_s": cv_s, "srkit_s": sk_s, "speedup": cv_s / sk_s})
+        print(
+            f"{pb.name:24s} OpenCV dnn {cv_s * 1e3:8.2f} ms   srkit {sk_s * 1e3:8.2f} ms   "
+            f"srkit speed-up {cv_s / sk_s:5.2f}x",
+            flush=True,
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=64, help="LR input height and width")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--only", nargs="+", help="only these zoo models (part 1)")
+    parser.add_argument("--skip-zoo", action="store_true", help="only part 2 (OpenCV peer)")
+    parser.add_argument("--json", help="also write the numbers here")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(args.threads)
+    except ImportError:
+        cv2 = None
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, LR input {args.size}x{args.size}, "
+        f"median of {args.repeats}\n"
+    )
+    result: dict[str, Any] = {"size": args.size, "threads": args.threads}
+    if not args.skip_zoo:
+        result["zoo"] = zoo(args.size, args.repeats, args.only)
+    if cv2 is not None and WEIGHTS.is_dir():
+        print()
+        result["opencv"] = opencv_peer(args.size * 4, args.repeats)
+    else:
+        print("\nOpenCV (opencv-contrib-python-headless) or ../shared/weights missing: peer comparison skipped")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

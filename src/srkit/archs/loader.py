@@ -1,0 +1,74 @@
+"""``load_model``: a checkpoint file in, a ready srkit model (with its card) out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from srkit._core.errors import SrkitError
+from srkit.archs._registry import MODELS, build_model
+from srkit.archs.checkpoint import Detection, load_state, read_state_dict
+
+DETECTIONS: list[Detection] = []  # filled explicitly in srkit/archs/__init__.py
+
+
+def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[str, dict[str, Any]]:
+    """The registered model name and constructor arguments that fit ``state``'s keys and shapes."""
+    for d in DETECTIONS:
+        kwargs = d.detect(state)
+        if kwargs is not None:
+            return d.arch, kwargs
+    sample = ", ".join(list(state)[:5])
+    known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
+    raise SrkitError(
+        f"unrecognised checkpoint {source}: {len(state)} tensors (first keys: {sample}); srkit recognises {known}. "
+        "If you know the architecture, pass arch=NAME (and scale=S)"
+    )
+
+
+def load_model(
+    source: str | os.PathLike[str], *, arch: str | None = None, scale: int | None = None, device: str = "cpu"
+) -> nn.Module:
+    """Load a checkpoint into the srkit model it belongs to, in eval mode, with ``model.card`` set.
+
+    Args:
+        source: a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV ``dnn_superres``
+            ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small).
+        arch: the registered model name, when detection from the keys is not wanted or not possible.
+        scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes).
+        device: where to put the model.
+
+    Raises:
+        SrkitError: the file is missing or unreadable, no registered model fits, or the weights do not fit the
+            model (the message lists missing, unexpected and mis-shaped tensors).
+    """
+    path = Path(source)
+    if not path.exists() and str(source) in MODELS:
+        raise SrkitError(
+            f"{source!r} is a model name, and srkit ships no weights for it yet: pass a checkpoint file, or build it "
+            "untrained with srkit.build_model"
+        )
+    if path.suffix.lower() == ".pb":
+        from srkit.archs.tf_graph import load_opencv_pb
+
+        model, _ = load_opencv_pb(path)
+        return model.to(device).eval()
+    state = read_state_dict(path)
+    if arch is None:
+        arch, kwargs = detect_arch(state, source=str(path))
+    else:
+        detection = next((d for d in DETECTIONS if d.arch == arch), None)
+        kwargs = (detection.detect(state) if detection else None) or {}
+    kwargs = dict(kwargs)
+    found_scale = kwargs.pop("scale", None)
+    if scale is not None and found_scale is not None and scale != found_scale:
+        raise SrkitError(f"{path} holds a x{found_scale} {arch} model, not x{scale}")
+    chosen = scale if scale is not None else found_scale
+    if chosen is None:
+        raise SrkitError(f"cannot tell the scale of {path} from its tensors: pass scale=S")
+    model = build_model(arch, scale=chosen, **kwargs)
+    load_state(model, state, source=str(path))
+    return model.to(device).eval()

@@ -1,0 +1,98 @@
+"""``srkit models``: the model zoo with its cards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import srkit
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "models",
+        help="list the model zoo (parameters, FLOPs, scales, published numbers)",
+        description="List srkit's registered SR models with their cards. FLOPs are for one forward pass on one "
+        "64x64 LR input (--size) at the model's first scale, counted without running the model.",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="show these models in full (default: list all)")
+    p.add_argument("--size", type=int, default=64, help="LR input size for the FLOPs column (default 64)")
+    p.add_argument("--no-flops", action="store_true", help="skip counting FLOPs (faster)")
+    p.add_argument("--json", metavar="FILE", help="also write the cards as JSON")
+    p.set_defaults(run=run)
+
+
+def _params(card: srkit.ModelCard) -> str:
+    return "/".join(
+        f"{card.params[s] / 1e6:.3g}M" if card.params[s] >= 1e5 else f"{card.params[s] / 1e3:.3g}K"
+        for s in card.scales
+        if s in card.params
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.json:
+        srkit.check_output_path(args.json)
+    cards = [srkit.model_card(n) for n in args.names] if args.names else srkit.list_models()
+    rows = []
+    for card in cards:
+        flops = None if args.no_flops else srkit.model_flops(card.name, size=args.size)
+        rows.append((card, flops))
+    if args.names:
+        for card, flops in rows:
+            _show(card, flops, args.size)
+    else:
+        header = ("name", "arch", "scales", "channels", "params", f"GFLOPs ({args.size}px)")
+        table = [header] + [
+            (
+                c.name,
+                c.arch,
+                ",".join(f"x{s}" for s in c.scales),
+                f"{c.in_channels}->{c.out_channels}",
+                _params(c),
+                "?" if f is None else f"{f / 1e9:.1f}",
+            )
+            for c, f in rows
+        ]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        for i, r in enumerate(table):
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+            if i == 0:
+                print("  ".join("-" * w for w in widths))
+    if args.json:
+        payload = [{**_card_dict(c), "flops": f, "flops_input": args.size} for c, f in rows]
+        srkit.atomic_write_text(args.json, json.dumps(payload, indent=2, default=str) + "\n")
+    return 0
+
+
+def _card_dict(card: srkit.ModelCard) -> dict[str, Any]:
+    d = dict(vars(card))
+    d["params"] = {str(k): v for k, v in card.params.items()}
+    d["published_params"] = {str(k): v for k, v in card.published_params.items()}
+    d["published"] = [vars(p) for p in card.published]
+    return d
+
+
+def _show(card: srkit.ModelCard, flops: int | None, size: int) -> None:
+    print(f"{card.name}: {card.arch}")
+    print(f"  paper: {card.paper}")
+    print(f"  scales: {', '.join(f'x{s}' for s in card.scales)}; channels {card.in_channels} -> {card.out_channels}")
+    for s in card.scales:
+        pub = card.published_params.get(s)
+        extra = f" (paper: {pub:,})" if pub else ""
+        print(f"  parameters x{s}: {card.params.get(s, 0):,}{extra}")
+    print(
+        f"  FLOPs: {'unknown' if flops is None else f'{flops / 1e9:.2f} G'} for one {size}x{size} LR input "
+        f"at x{card.scales[0]}"
+    )
+    print(
+        f"  input: multiple of {card.multiple_of}, at least {card.min_size} px; tiling "
+        f"{'safe' if card.tiling else 'not safe'} (receptive field {card.receptive_field} px); "
+        f"fp16 {'ok' if card.fp16 else 'no'}, bf16 {'ok' if card.bf16 else 'no'}"
+    )
+    for p in card.published:
+        ssim = f" / {p.ssim:.4f}" if p.ssim is not None else ""
+        print(f"  published: {p.dataset} x{p.scale} {p.psnr:.2f}{ssim} {p.source}")
+    if card.notes:
+        print(f"  notes: {card.notes}")
