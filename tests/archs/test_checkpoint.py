@@ -67,7 +67,7 @@ def test_errors(tmp_path: Path) -> None:
         read_state_dict(junk)
     odd = tmp_path / "w.h5"
     odd.write_bytes(b"x")
-    with pytest.raises(SrkitError, match="unknown checkpoint format '.h5'"):
+    with pytest.raises(SrkitError, match=r"unknown checkpoint format '\.h5'"):
         read_state_dict(odd)
     empty = tmp_path / "empty.pth"
     torch.save({"epoch": 1}, empty)
@@ -83,5 +83,5 @@ def test_mismatch_lists_what_was_expected() -> None:
 
 
 def test_unknown_architecture_names_what_is_recognised() -> None:
-    with pytest.raises(SrkitError, match="unrecognised checkpoint.*first keys: conv.weight"):
+    with pytest.raises(SrkitError, match=r"unrecognised checkpoint.*first keys: conv\.weight"):
         detect_arch(_state())

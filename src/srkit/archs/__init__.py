@@ -1,19 +1,67 @@
 """The model zoo: the survey's classic architectures, one file per paper, registered with their model cards.
 
 Every architecture module is listed here explicitly; its ``ZOO`` entries (builder, card) are registered, and
-the formats of official checkpoints that srkit can load are listed in ``DETECTIONS``.
+the formats of official checkpoints that srkit can load are listed in ``DETECTIONS`` (first match wins, so the
+more specific formats come first).
 """
 
-from srkit.archs._registry import MODELS, Builder, ModelEntry, build_model, list_models, model_card, register_model
+from srkit.archs import (
+    discriminators,
+    drcn,
+    drrn,
+    edsr,
+    espcn,
+    esrgan,
+    fsrcnn,
+    lapsrn,
+    mdsr,
+    memnet,
+    rcan,
+    rdn,
+    srcnn,
+    srresnet,
+    vdsr,
+)
+from srkit.archs._registry import (
+    DISCRIMINATORS,
+    MODELS,
+    Builder,
+    ModelEntry,
+    build_discriminator,
+    build_model,
+    list_models,
+    model_card,
+    register_model,
+)
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict, unwrap
 from srkit.archs.loader import DETECTIONS, detect_arch, load_model
 
+_ZOO_MODULES = (srcnn, fsrcnn, espcn, vdsr, drcn, drrn, lapsrn, memnet, edsr, mdsr, srresnet, esrgan, rcan, rdn)
+for _module in _ZOO_MODULES:
+    for _builder, _card in _module.ZOO:
+        register_model(_builder, _card)
+for _builder, _card in discriminators.DISCRIMINATORS:
+    DISCRIMINATORS.register(_card.name, ModelEntry(_builder, _card))
+
+DETECTIONS.extend(
+    [
+        Detection("mdsr", mdsr.detect, "pre_process.N, upsample.N (EDSR-PyTorch MDSR)", mdsr.convert_official),
+        Detection("rcan", rcan.detect, "head.0, body.G.body.B.body.3.conv_du (RCAN)"),
+        Detection("edsr", edsr.detect, "head.0, body.N.body.0, tail.0 (EDSR-PyTorch)"),
+        Detection("rdn", rdn.detect, "SFENet1, RDBs.N, GFF (RDN)"),
+        Detection("rrdbnet", esrgan.detect, "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR RRDBNet)"),
+        Detection("fsrcnn", fsrcnn.detect, "first_part.0, mid_part.N, last_part (FSRCNN, yjn870)"),
+    ]
+)
+
 __all__ = [
     "DETECTIONS",
+    "DISCRIMINATORS",
     "MODELS",
     "Builder",
     "Detection",
     "ModelEntry",
+    "build_discriminator",
     "build_model",
     "detect_arch",
     "list_models",

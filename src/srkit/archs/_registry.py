@@ -29,6 +29,7 @@ class ModelEntry:
 
 
 MODELS: Registry[ModelEntry] = Registry("model")
+DISCRIMINATORS: Registry[ModelEntry] = Registry("discriminator")  # image -> realness, for GAN training
 
 
 def register_model(builder: Builder, card: ModelCard) -> None:
@@ -49,6 +50,15 @@ def build_model(name: str, *, scale: int | None = None, **overrides: Any) -> nn.
         raise SrkitError(f"model {name!r} supports scales {entry.card.scales}, not {s}")
     model = entry.builder(scale=s, **overrides)
     object.__setattr__(model, "card", entry.card)  # plain attribute: a card is data, not a submodule
+    return model
+
+
+def build_discriminator(name: str, **overrides: Any) -> nn.Module:
+    """Build the registered GAN discriminator ``name`` (``srgan_discriminator``, ``vgg_discriminator_128``,
+    ``unet_discriminator``)."""
+    entry = DISCRIMINATORS.get(name)
+    model = entry.builder(**overrides)
+    object.__setattr__(model, "card", entry.card)
     return model
 
 

@@ -34,6 +34,7 @@ class Detection:
     arch: str  # registry name of the builder, e.g. "imdn"
     detect: Detector  # returns the builder's keyword arguments (incl. scale) or None
     signature: str  # a few characteristic keys, for error messages
+    convert: Callable[[Mapping[str, torch.Tensor]], StateDict] | None = None  # official keys -> srkit keys
 
 
 def read_state_dict(path: str | os.PathLike[str]) -> StateDict:

@@ -15,12 +15,22 @@ from srkit.archs.checkpoint import Detection, load_state, read_state_dict
 DETECTIONS: list[Detection] = []  # filled explicitly in srkit/archs/__init__.py
 
 
-def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[str, dict[str, Any]]:
-    """The registered model name and constructor arguments that fit ``state``'s keys and shapes."""
+def _converted(d: Detection, state: dict[str, Any]) -> dict[str, Any] | None:
+    if d.convert is None:
+        return state
+    try:
+        return d.convert(state)
+    except SrkitError:
+        return None
+
+
+def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The registered model name, constructor arguments and (key-converted) state that fit ``state``."""
     for d in DETECTIONS:
-        kwargs = d.detect(state)
-        if kwargs is not None:
-            return d.arch, kwargs
+        converted = _converted(d, state)
+        kwargs = None if converted is None else d.detect(converted)
+        if kwargs is not None and converted is not None:
+            return d.arch, kwargs, converted
     sample = ", ".join(list(state)[:5])
     known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
     raise SrkitError(
@@ -54,13 +64,17 @@ def load_model(
     if path.suffix.lower() == ".pb":
         from srkit.archs.tf_graph import load_opencv_pb
 
-        model, _ = load_opencv_pb(path)
+        model, info = load_opencv_pb(path)
+        object.__setattr__(model, "card", MODELS.get(str(info["name"])).card)
         return model.to(device).eval()
     state = read_state_dict(path)
     if arch is None:
-        arch, kwargs = detect_arch(state, source=str(path))
+        arch, kwargs, state = detect_arch(state, source=str(path))
     else:
+        MODELS.get(arch)  # an unknown name raises, listing the known ones
         detection = next((d for d in DETECTIONS if d.arch == arch), None)
+        converted = _converted(detection, state) if detection else state
+        state = converted if converted is not None else state
         kwargs = (detection.detect(state) if detection else None) or {}
     kwargs = dict(kwargs)
     found_scale = kwargs.pop("scale", None)

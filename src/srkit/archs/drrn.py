@@ -1,0 +1,151 @@
+"""DRRN: Y. Tai, J. Yang, X. Liu, "Image Super-Resolution via Deep Recursive Residual Network", CVPR 2017.
+https://openaccess.thecvf.com/content_cvpr_2017/papers/Tai_Image_Super-Resolution_via_CVPR_2017_paper.pdf
+
+Pre-upsampling on the Y channel with global residual learning. ``B`` recursive blocks
+(:class:`~srkit.blocks.RecursiveResidual`), each an entry convolution and ``U`` residual units that share one
+pair of 3x3 convolutions (128 filters) and all add to the block's entry features; pre-activation
+(BatchNorm-ReLU-conv) everywhere; a last BN-ReLU-conv back to the image, plus the interpolated input. Depth
+``d = (1 + 2U) B + 1``: B1U9 is 20 layers, B1U25 is 52, with the same 297K parameters.
+
+As in the paper's layer count (and the official Caffe files), the first block's entry convolution reads the image
+itself (``in_channels -> 128``); the parameter count then equals the paper's. BatchNorm follows the official
+Caffe files (``bn=True``); srkit's block shares the BatchNorm of the residual units across recursions like their
+convolutions (the Caffe files give each unit its own), and ``bn=False`` drops BatchNorm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from srkit._core.cards import ModelCard, Published
+from srkit._core.checks import check_positive_scale
+from srkit._core.errors import SrkitError
+from srkit._core.hparams import store_hparams
+from srkit.archs._registry import Builder
+from srkit.blocks import RecursiveResidual, conv2d
+from srkit.frameworks.base import INTERPOLATIONS, interpolate
+
+PAPER = "Tai, Yang, Liu, Image Super-Resolution via Deep Recursive Residual Network (DRRN), CVPR 2017"
+
+
+def _check_interpolation(mode: str) -> str:
+    if mode not in INTERPOLATIONS:
+        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    return mode
+
+
+class DRRN(nn.Module):
+    """DRRN (Tai et al. 2017): ``up = interpolate(x)``; ``y = conv(relu(bn(blocks(up)))) + up``.
+
+    Args:
+        scale: upscaling factor of the interpolation (``forward(x, scale=...)`` runs another one).
+        in_channels: image channels, in and out (1: the paper works on Y).
+        n_feats: filters per layer (128).
+        n_blocks: ``B``, recursive blocks (1).
+        n_units: ``U``, residual units per block (9 or 25), sharing their weights.
+        bn: BatchNorm before every ReLU (the official Caffe files).
+        interpolation: ``"matlab"`` (MATLAB-exact bicubic, as trained) or a torch mode (``"bicubic"``...).
+
+    Shape:
+        ``(B, in_channels, H, W) -> (B, in_channels, scale*H, scale*W)``.
+
+    Example:
+        >>> DRRN(scale=2, n_feats=8, n_units=2)(torch.rand(1, 1, 8, 8)).shape
+        torch.Size([1, 1, 16, 16])
+    """
+
+    @store_hparams
+    def __init__(
+        self,
+        *,
+        scale: int = 2,
+        in_channels: int = 1,
+        n_feats: int = 128,
+        n_blocks: int = 1,
+        n_units: int = 25,
+        bn: bool = True,
+        interpolation: str = "matlab",
+    ) -> None:
+        super().__init__()
+        if n_blocks < 1:
+            raise SrkitError(f"DRRN needs n_blocks >= 1, got {n_blocks}")
+        check_positive_scale(scale)
+        self.scale = scale
+        self.interpolation = _check_interpolation(interpolation)
+        blocks = [RecursiveResidual(n_feats=n_feats, n_units=n_units, bn=bn) for _ in range(n_blocks)]
+        # The first block reads the image: its entry (pre-activation + convolution) takes in_channels. The block
+        # has no option for this yet, so its two entry layers are replaced here, before any use.
+        blocks[0].bn_in = nn.BatchNorm2d(in_channels) if bn else nn.Identity()
+        blocks[0].conv_in = conv2d(in_channels, n_feats)
+        self.blocks = nn.Sequential(*blocks)
+        self.tail_bn: nn.Module = nn.BatchNorm2d(n_feats) if bn else nn.Identity()
+        self.tail = conv2d(n_feats, in_channels)
+
+    def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+        up = interpolate(x, self.scale if scale is None else scale, self.interpolation)
+        return self.tail(torch.relu(self.tail_bn(self.blocks(up)))) + up
+
+
+def drrn_b1u9(*, scale: int = 2, **overrides: Any) -> DRRN:
+    """DRRN B1U9 (20 layers): one recursive block of 9 residual units, 128 filters."""
+    return DRRN(scale=scale, **{"n_feats": 128, "n_blocks": 1, "n_units": 9, **overrides})
+
+
+def drrn_b1u25(*, scale: int = 2, **overrides: Any) -> DRRN:
+    """DRRN B1U25 (52 layers, the paper's best): one recursive block of 25 residual units, 128 filters."""
+    return DRRN(scale=scale, **{"n_feats": 128, "n_blocks": 1, "n_units": 25, **overrides})
+
+
+_NOTES = (
+    "Y-channel model: 1 input channel. 298,371 = 297,216 convolution weights (the paper's 297K) + 385 biases "
+    "+ 770 BatchNorm scales and shifts (bn=True, the residual units' BatchNorm shared across recursions; "
+    "bn=False: 297,601). Parameters do not depend on U. MATLAB-exact bicubic inside (interpolation='matlab'); "
+    "forward(x, scale=...) runs any scale (the paper trains one model on x2, x3, x4)."
+)
+_PUBLISHED = (
+    Published(dataset="Set5", scale=2, psnr=37.74, ssim=0.9591, source="[CARN]"),
+    Published(dataset="Set14", scale=2, psnr=33.23, ssim=0.9136, source="[CARN]"),
+    Published(dataset="Set5", scale=3, psnr=34.03, ssim=0.9244, source="[CARN]"),
+    Published(dataset="Set14", scale=3, psnr=29.96, ssim=0.8349, source="[CARN]"),
+    Published(dataset="Set5", scale=4, psnr=31.68, ssim=0.8888, source="[CARN]"),
+    Published(dataset="Set14", scale=4, psnr=28.21, ssim=0.7720, source="[CARN]"),
+)
+_PARAMS = {2: 298_371, 3: 298_371, 4: 298_371}
+_PUBLISHED_PARAMS = {2: 297_000, 3: 297_000, 4: 297_000}
+
+ZOO: list[tuple[Builder, ModelCard]] = [
+    (
+        drrn_b1u9,
+        ModelCard(
+            name="drrn_b1u9",
+            arch="DRRN",
+            paper=PAPER,
+            scales=(2, 3, 4),
+            in_channels=1,
+            out_channels=1,
+            params=_PARAMS,
+            published_params=_PUBLISHED_PARAMS,
+            receptive_field=12,  # 20 3x3 layers: HR radius 20 -> 10 LR pixels at x2, + 2 for bicubic
+            notes=_NOTES + " PUBLISHED.md's DRRN rows are B1U25's.",
+        ),
+    ),
+    (
+        drrn_b1u25,
+        ModelCard(
+            name="drrn_b1u25",
+            arch="DRRN",
+            paper=PAPER,
+            scales=(2, 3, 4),
+            in_channels=1,
+            out_channels=1,
+            params=_PARAMS,
+            published_params=_PUBLISHED_PARAMS,
+            receptive_field=28,  # 52 3x3 layers: HR radius 52 -> 26 LR pixels at x2, + 2 for bicubic
+            published=_PUBLISHED,
+            notes=_NOTES,
+        ),
+    ),
+]

@@ -1,0 +1,113 @@
+"""VDSR: J. Kim, J. K. Lee, K. M. Lee, "Accurate Image Super-Resolution Using Very Deep Convolutional Networks",
+CVPR 2016. https://arxiv.org/abs/1511.04587
+
+Pre-upsampling on the Y channel with global residual learning: the bicubic-upscaled image goes through 20 3x3
+convolutional layers of 64 filters (ReLU after all but the last), which predict the residual added back to the
+interpolation. One network serves every scale (multi-scale training on x2, x3, x4): ``forward(x, scale=...)``.
+
+The interpolation runs inside the model; the default is srkit's MATLAB-exact bicubic (``"matlab"``), which is
+what VDSR was trained and evaluated on. 'same' zero padding, as in the paper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from srkit._core.cards import ModelCard, Published
+from srkit._core.checks import check_positive_scale
+from srkit._core.errors import SrkitError
+from srkit._core.hparams import store_hparams
+from srkit.archs._registry import Builder
+from srkit.blocks.common import activation, conv2d
+from srkit.blocks.recursive import ConvAct
+from srkit.frameworks.base import INTERPOLATIONS, interpolate
+
+PAPER = "Kim, Lee, Lee, Accurate Image Super-Resolution Using Very Deep Convolutional Networks (VDSR), CVPR 2016"
+
+
+def _check_interpolation(mode: str) -> str:
+    if mode not in INTERPOLATIONS:
+        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    return mode
+
+
+class VDSR(nn.Module):
+    """VDSR (Kim et al. 2016): ``up = interpolate(x)``; ``y = tail(body(relu(head(up)))) + up``.
+
+    Args:
+        scale: upscaling factor of the interpolation (``forward(x, scale=...)`` runs another one).
+        in_channels: image channels, in and out (1: the paper works on Y).
+        n_feats: filters per layer (64).
+        n_layers: convolutional layers, head and tail included (20).
+        interpolation: ``"matlab"`` (MATLAB-exact bicubic, as trained) or a torch mode (``"bicubic"``...).
+
+    Shape:
+        ``(B, in_channels, H, W) -> (B, in_channels, scale*H, scale*W)``.
+
+    Example:
+        >>> VDSR(scale=2, n_feats=8, n_layers=3)(torch.rand(1, 1, 8, 8)).shape
+        torch.Size([1, 1, 16, 16])
+    """
+
+    @store_hparams
+    def __init__(
+        self,
+        *,
+        scale: int = 2,
+        in_channels: int = 1,
+        n_feats: int = 64,
+        n_layers: int = 20,
+        interpolation: str = "matlab",
+    ) -> None:
+        super().__init__()
+        if n_layers < 2:
+            raise SrkitError(f"VDSR needs n_layers >= 2 (head and tail), got {n_layers}")
+        check_positive_scale(scale)
+        self.scale = scale
+        self.interpolation = _check_interpolation(interpolation)
+        self.head = nn.Sequential(conv2d(in_channels, n_feats), activation("relu"))
+        self.body = nn.Sequential(*(ConvAct(n_feats=n_feats) for _ in range(n_layers - 2)))
+        self.tail = conv2d(n_feats, in_channels)
+
+    def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+        up = interpolate(x, self.scale if scale is None else scale, self.interpolation)
+        return self.tail(self.body(self.head(up))) + up
+
+
+def vdsr(*, scale: int = 2, **overrides: Any) -> VDSR:
+    """VDSR: 20 layers of 64 3x3 filters, global residual, Y channel."""
+    return VDSR(scale=scale, **{"n_feats": 64, "n_layers": 20, **overrides})
+
+
+ZOO: list[tuple[Builder, ModelCard]] = [
+    (
+        vdsr,
+        ModelCard(
+            name="vdsr",
+            arch="VDSR",
+            paper=PAPER,
+            scales=(2, 3, 4),
+            in_channels=1,
+            out_channels=1,
+            params={2: 665_921, 3: 665_921, 4: 665_921},
+            published_params={2: 665_000, 3: 665_000, 4: 665_000},
+            receptive_field=12,  # 20 3x3 layers: HR radius 20 -> 10 LR pixels at x2, + 2 for the bicubic kernel
+            published=(
+                Published(dataset="Set5", scale=2, psnr=37.53, ssim=0.9587, source="[CARN]"),
+                Published(dataset="Set14", scale=2, psnr=33.03, ssim=0.9124, source="[CARN]"),
+                Published(dataset="Set5", scale=3, psnr=33.66, ssim=0.9213, source="[CARN]"),
+                Published(dataset="Set14", scale=3, psnr=29.77, ssim=0.8314, source="[CARN]"),
+                Published(dataset="Set5", scale=4, psnr=31.35, ssim=0.8838, source="[CARN]"),
+                Published(dataset="Set14", scale=4, psnr=28.01, ssim=0.7674, source="[CARN]"),
+            ),
+            notes=(
+                "Y-channel model: 1 input channel, params counted with biases (665,921; the published 665K is "
+                "the CARN table's). One network for every scale: forward(x, scale=...) interpolates by any "
+                "factor. MATLAB-exact bicubic inside (interpolation='matlab', as trained)."
+            ),
+        ),
+    ),
+]
