@@ -6,20 +6,28 @@ more specific formats come first).
 """
 
 from srkit.archs import (
+    carn,
+    dbpn,
     discriminators,
     drcn,
     drrn,
+    dwsr,
     edsr,
     espcn,
     esrgan,
     fsrcnn,
+    imdn,
     lapsrn,
     mdsr,
     memnet,
+    msrn,
+    pan,
     rcan,
     rdn,
     srcnn,
+    srfbn,
     srresnet,
+    swinir,
     vdsr,
 )
 from srkit.archs._registry import (
@@ -36,7 +44,30 @@ from srkit.archs._registry import (
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict, unwrap
 from srkit.archs.loader import DETECTIONS, detect_arch, load_model
 
-_ZOO_MODULES = (srcnn, fsrcnn, espcn, vdsr, drcn, drrn, lapsrn, memnet, edsr, mdsr, srresnet, esrgan, rcan, rdn)
+_ZOO_MODULES = (
+    srcnn,
+    fsrcnn,
+    espcn,
+    vdsr,
+    drcn,
+    drrn,
+    lapsrn,
+    memnet,
+    dwsr,  # pre-upsampling and light post-upsampling
+    edsr,
+    mdsr,
+    srresnet,
+    esrgan,
+    rcan,
+    rdn,
+    msrn,  # residual, attention, dense, multi-path
+    dbpn,
+    srfbn,
+    carn,
+    imdn,
+    pan,
+    swinir,  # iterative, feedback, efficient, transformer
+)
 for _module in _ZOO_MODULES:
     for _builder, _card in _module.ZOO:
         register_model(_builder, _card)
@@ -51,6 +82,14 @@ DETECTIONS.extend(
         Detection("rdn", rdn.detect, "SFENet1, RDBs.N, GFF (RDN)"),
         Detection("rrdbnet", esrgan.detect, "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR RRDBNet)"),
         Detection("fsrcnn", fsrcnn.detect, "first_part.0, mid_part.N, last_part (FSRCNN, yjn870)"),
+        Detection("imdn", imdn.detect, "fea_conv, IMDB1..6, c.0, LR_conv, upsampler.0 (IMDN)"),
+        Detection("pan", pan.detect, "conv_first, SCPA_trunk.N, trunk_conv, upconv1, att1 (PAN)"),
+        Detection(
+            "carn",
+            carn.detect,
+            "sub_mean.shifter, entry, b1.b1.body, c1.body, upsample (CARN, CARN-M)",
+            name_of=carn.arch_name,
+        ),
     ]
 )
 

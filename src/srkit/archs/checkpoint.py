@@ -35,6 +35,7 @@ class Detection:
     detect: Detector  # returns the builder's keyword arguments (incl. scale) or None
     signature: str  # a few characteristic keys, for error messages
     convert: Callable[[Mapping[str, torch.Tensor]], StateDict] | None = None  # official keys -> srkit keys
+    name_of: Callable[[Mapping[str, Any]], str] | None = None  # variant's registry name from detect's result
 
 
 def read_state_dict(path: str | os.PathLike[str]) -> StateDict:

@@ -30,7 +30,7 @@ def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[s
         converted = _converted(d, state)
         kwargs = None if converted is None else d.detect(converted)
         if kwargs is not None and converted is not None:
-            return d.arch, kwargs, converted
+            return (d.name_of(kwargs) if d.name_of else d.arch), kwargs, converted
     sample = ", ".join(list(state)[:5])
     known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
     raise SrkitError(
@@ -48,7 +48,8 @@ def load_model(
         source: a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV ``dnn_superres``
             ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small).
         arch: the registered model name, when detection from the keys is not wanted or not possible.
-        scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes).
+        scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes); a
+            different scale than the checkpoint's is an error, except for multi-scale models.
         device: where to put the model.
 
     Raises:
@@ -72,12 +73,14 @@ def load_model(
         arch, kwargs, state = detect_arch(state, source=str(path))
     else:
         MODELS.get(arch)  # an unknown name raises, listing the known ones
-        detection = next((d for d in DETECTIONS if d.arch == arch), None)
+        detection = next((d for d in DETECTIONS if d.arch == arch or (d.name_of and arch.startswith(d.arch))), None)
         converted = _converted(detection, state) if detection else state
         state = converted if converted is not None else state
         kwargs = (detection.detect(state) if detection else None) or {}
     kwargs = dict(kwargs)
     found_scale = kwargs.pop("scale", None)
+    if kwargs.get("multi_scale") and found_scale is not None:  # one model for several scales: build its default
+        scale = None
     if scale is not None and found_scale is not None and scale != found_scale:
         raise SrkitError(f"{path} holds a x{found_scale} {arch} model, not x{scale}")
     chosen = scale if scale is not None else found_scale

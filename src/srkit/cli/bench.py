@@ -66,6 +66,12 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--lr", metavar="DIR", help="read LR images from this folder instead of degrading the HR")
     p.add_argument("--seed", type=int, default=0, help="seed of the random degradations (DN)")
+    p.add_argument(
+        "--gray-as-rgb",
+        action="store_true",
+        help="score grayscale images on the Y of their three equal channels (as IMDN's, PAN's and CARN's scripts do; "
+        "default: on the gray value, as the MATLAB scripts)",
+    )
     p.add_argument("--rgb", action="store_true", help="measure on RGB instead of the Y channel")
     p.add_argument(
         "--y-round",
@@ -91,7 +97,8 @@ def _scale(text: str) -> int:
 
 
 def _model_method(args: argparse.Namespace) -> srkit.ModelMethod:
-    model = srkit.load_model(args.weights, arch=args.model, device=args.device)
+    scale = args.scale[0] if len(args.scale) == 1 else None  # for checkpoints that do not tell their scale
+    model = srkit.load_model(args.weights, arch=args.model, scale=scale, device=args.device)
     return srkit.ModelMethod(model, name=args.model, device=args.device)
 
 
@@ -112,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     folders = args.data or [str(srkit.example_folder())]
     sets = [srkit.BenchmarkSet(f, lr_root=args.lr) for f in folders]
     protocol = srkit.Protocol(
-        degradation=args.degradation, test_y_channel=not args.rgb, y_round=args.y_round, seed=args.seed
+        degradation=args.degradation,
+        test_y_channel=not args.rgb,
+        y_round=args.y_round,
+        seed=args.seed,
+        gray_as_rgb=args.gray_as_rgb,
     )
     scales = list(dict.fromkeys(args.scale))
     progress = False if args.no_progress else None

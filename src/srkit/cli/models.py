@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 ",".join(f"x{s}" for s in c.scales),
                 f"{c.in_channels}->{c.out_channels}",
                 _params(c),
-                "?" if f is None else f"{f / 1e9:.1f}",
+                "?" if f is None else f"{f / 1e9:.3g}",
             )
             for c, f in rows
         ]

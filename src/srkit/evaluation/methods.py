@@ -83,7 +83,7 @@ class ModelMethod:
         self.multiple_of = int(getattr(card, "multiple_of", 1))
         self.takes_scale = "scale" in inspect.signature(model.forward).parameters
         if scales is None:
-            if self.takes_scale and card is not None:
+            if self.takes_scale and card is not None and hparams.get("multi_scale", True):
                 scales = tuple(card.scales)
             elif "scale" in hparams:
                 scales = (int(hparams["scale"]),)

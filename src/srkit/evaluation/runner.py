@@ -26,6 +26,7 @@ class Protocol:
     test_y_channel: bool = True
     y_round: bool = False
     seed: int = 0
+    gray_as_rgb: bool = False
 
     def __post_init__(self) -> None:
         if self.degradation.upper() not in PROTOCOLS:
@@ -37,6 +38,8 @@ class Protocol:
     def describe(self) -> str:
         """A one-line description, printed under every table."""
         channel = "RGB" if not self.test_y_channel else "Y (BT.601, " + ("rounded" if self.y_round else "float") + ")"
+        if self.gray_as_rgb:
+            channel += ", gray images as RGB"
         lr = {
             "BI": "MATLAB bicubic",
             "BD": "Gaussian 7x7 s1.6 + nearest",
@@ -84,16 +87,19 @@ def score(sr: np.ndarray, pair: BenchmarkPair, scale: int, protocol: Protocol) -
     """PSNR and SSIM of an SR uint8 image against the pair's HR, with ``scale`` pixels shaved.
 
     A grayscale source is compared on its gray value (the SR channels, rounded mean, against the gray HR), as
-    the MATLAB evaluation scripts do; colour images on Y (default) or RGB.
+    the MATLAB evaluation scripts do; colour images on Y (default) or RGB. With ``protocol.gray_as_rgb`` a gray
+    source is scored like a colour one, on the Y of its three equal channels, as the scripts of IMDN, PAN and
+    CARN do (Y = 16 + 219/255 gray shrinks its errors: about +0.09 dB on the Set14 mean).
     """
     if sr.shape != pair.hr.shape or sr.dtype != np.uint8:
         raise SrkitError(f"{pair.name}: the method returned {sr.dtype} {sr.shape}, expected uint8 {pair.hr.shape}")
     check_scorable(pair, scale)
     hr, out = pair.hr, sr
-    if pair.gray:
+    gray = pair.gray and not protocol.gray_as_rgb
+    if gray:
         hr = pair.hr[..., 0]
         out = np.floor(sr.astype(np.float64).mean(axis=-1) + 0.5).astype(np.uint8)
-    y_round = protocol.y_round and not pair.gray
+    y_round = protocol.y_round and not gray
     p = psnr(out, hr, crop_border=scale, test_y_channel=protocol.test_y_channel, y_round=y_round)
     s = ssim(out, hr, crop_border=scale, test_y_channel=protocol.test_y_channel, y_round=y_round)
     return p, s

@@ -1,0 +1,141 @@
+"""SRFBN: Z. Li, J. Yang, Z. Liu, X. Yang, G. Jeon, W. Wu, "Feedback Network for Image Super-Resolution", CVPR 2019.
+https://arxiv.org/abs/1903.09814 (official code: github.com/Paper99/SRFBN_CVPR19).
+
+A recurrent network unrolled over T steps: the same feedback block (:class:`srkit.blocks.FeedbackBlock`) reads the
+LR features and its own previous output, and every step reconstructs an SR image (deconvolution + 3x3 convolution,
+plus the interpolated input). All T images are supervised during training (:meth:`SRFBN.forward_all`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from srkit._core.cards import ModelCard
+from srkit._core.errors import SrkitError
+from srkit._core.hparams import store_hparams
+from srkit.archs._registry import Builder
+from srkit.blocks import FeedbackBlock, MeanShift, activation, conv2d
+from srkit.blocks.common import RGB_MEAN
+from srkit.blocks.projection import PROJECTION_GEOMETRY, projection_deconv
+
+PAPER = "Z. Li, J. Yang, Z. Liu, X. Yang, G. Jeon, W. Wu, 'Feedback Network for Image Super-Resolution', CVPR 2019"
+
+
+class SRFBN(nn.Module):
+    """The super-resolution feedback network (Li et al. 2019)::
+
+        f_in = act(conv1x1(act(conv3x3(sub_mean(x)))))        # LR feature extraction: 3x3 to 4 m, 1x1 to m
+        h_t = FB(f_in, h_{t-1})                               # t = 1 .. T; h_0 = f_in (the first step)
+        y_t = add_mean(up(sub_mean(x)) + conv3x3(act(deconv(h_t))))
+
+    ``up`` is bilinear interpolation (the official code and the paper's f_UP; ``align_corners=False``), the
+    deconvolution has the projection geometry of the scale (x2: kernel 6, stride 2, padding 2; x3: 7, 3, 2; x4:
+    8, 4, 2; x8: 12, 8, 2) and ``act`` is a one-slope PReLU. The DIV2K mean is subtracted and added back (in
+    [0, 1]). Defaults are the paper's SRFBN (m = 64, G = 6, T = 4): 3,631K parameters at x4.
+
+    ``forward(x)`` is ``y_T``; :meth:`forward_all` returns ``[y_1, ..., y_T]`` for the paper's one loss per step.
+
+    Args:
+        scale: 2, 3, 4 or 8.
+        in_channels, out_channels: image channels (equal, for the interpolated skip).
+        n_feats: base number of filters m.
+        n_groups: projection groups G in the feedback block.
+        n_steps: recurrence steps T.
+        act: activation (SRFBN: ``prelu``).
+
+    Shape:
+        ``(B, in_channels, H, W) -> (B, out_channels, scale*H, scale*W)``.
+
+    Example:
+        >>> m = SRFBN(scale=2, n_feats=8, n_groups=2, n_steps=3)
+        >>> [y.shape[-1] for y in m.forward_all(torch.rand(1, 3, 6, 6))]
+        [12, 12, 12]
+    """
+
+    @store_hparams
+    def __init__(
+        self,
+        *,
+        scale: int = 4,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        n_feats: int = 64,
+        n_groups: int = 6,
+        n_steps: int = 4,
+        act: str = "prelu",
+    ) -> None:
+        super().__init__()
+        if isinstance(scale, bool) or scale not in PROJECTION_GEOMETRY:
+            raise SrkitError(f"SRFBN supports scales {tuple(PROJECTION_GEOMETRY)}, got {scale!r}")
+        if n_steps < 1:
+            raise SrkitError(f"SRFBN needs n_steps >= 1, got {n_steps}")
+        if in_channels != out_channels:
+            raise SrkitError(f"SRFBN adds the upsampled input: in_channels must equal out_channels, got {in_channels}")
+        self.scale, self.n_steps = scale, n_steps
+        mean = RGB_MEAN if in_channels == 3 else (0.0,) * in_channels
+        self.sub_mean = MeanShift(mean=mean, sign=-1)
+        self.add_mean = MeanShift(mean=mean, sign=+1)
+        self.conv_in = nn.Sequential(conv2d(in_channels, 4 * n_feats, 3), activation(act, channels=1))
+        self.feat_in = nn.Sequential(conv2d(4 * n_feats, n_feats, 1), activation(act, channels=1))
+        self.block = FeedbackBlock(n_feats=n_feats, n_groups=n_groups, scale=scale, act=act)
+        self.out = nn.Sequential(projection_deconv(n_feats, scale), activation(act, channels=1))
+        self.conv_out = conv2d(n_feats, out_channels, 3)
+
+    def _states(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The interpolated (mean-subtracted) input and the hidden states ``h_1 .. h_T``."""
+        x = self.sub_mean(x)
+        skip = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        features = self.feat_in(self.conv_in(x))
+        states: list[torch.Tensor] = []
+        hidden: torch.Tensor | None = None
+        for _ in range(self.n_steps):
+            hidden = self.block(features, hidden)
+            states.append(hidden)
+        return skip, states
+
+    def _reconstruct(self, skip: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        return self.add_mean(skip + self.conv_out(self.out(hidden)))
+
+    def forward_all(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The SR image of every step, ``[y_1, ..., y_T]`` (the last is :meth:`forward`'s)."""
+        skip, states = self._states(x)
+        return [self._reconstruct(skip, h) for h in states]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip, states = self._states(x)
+        return self._reconstruct(skip, states[-1])
+
+
+def srfbn(*, scale: int = 4, **overrides: Any) -> SRFBN:
+    """SRFBN as in the paper (m = 64, G = 6, T = 4)."""
+    return SRFBN(scale=scale, **{"n_feats": 64, "n_groups": 6, "n_steps": 4, **overrides})
+
+
+ZOO: list[tuple[Builder, ModelCard]] = [
+    (
+        srfbn,
+        ModelCard(
+            name="srfbn",
+            arch="SRFBN",
+            paper=PAPER,
+            scales=(2, 3, 4),
+            params={2: 2_140_510, 3: 2_832_734, 4: 3_631_454},
+            published_params={4: 3_631_000},
+            receptive_field=51,
+            notes=(
+                "RGB in [0, 1] with the DIV2K mean shift (a buffer). forward_all returns the T = 4 step outputs "
+                "(the last equals forward). The skip is bilinear interpolation as in the official code and the "
+                "paper's f_UP. Parameters counted with sum(p.numel()); the paper gives 3,631K for the x4 model and "
+                "no count for x2/x3. x8 is supported by the constructor (not registered: no published x8 SRFBN). "
+                "receptive_field: measured from input gradients of random models (x2: 51, x3: 50, x4: 26 LR "
+                "pixels). PSNRs: SRFBN is not in PUBLISHED.md."
+            ),
+        ),
+    ),
+]
+
+__all__ = ["SRFBN", "ZOO", "srfbn"]

@@ -1,0 +1,80 @@
+"""``srkit models`` and ``srkit bench --model/--weights``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from srkit.cli.main import main
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_models_lists_the_zoo(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["models", "--no-flops"], capsys)
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()[2:]]
+    assert len(names) >= 25 and {"edsr_baseline", "rcan", "imdn", "swinir", "espcn"} <= set(names)
+
+
+def test_models_card_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "cards.json"
+    code, out, _ = _run(["models", "imdn", "--json", str(out_json)], capsys)
+    assert code == 0
+    assert "parameters x4: 715,176 (paper: 715,000)" in out
+    assert "published: Set5 x4 32.21" in out
+    assert "FLOPs:" in out and "G for one 64x64 LR input" in out
+    (card,) = json.loads(out_json.read_text())
+    assert card["name"] == "imdn" and card["flops"] > 0
+
+
+def test_models_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["models", "nope"], capsys)
+    assert code == 1
+    assert err.startswith("srkit: error: unknown model 'nope'; available:") and len(err.splitlines()) == 1
+
+
+def test_bench_model_needs_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["bench", "--model", "imdn", "--no-progress"], capsys)
+    assert code == 1 and "needs --weights" in err
+
+
+def test_bench_bad_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"junk")
+    code, _, err = _run(["bench", "--weights", str(junk), "--no-progress"], capsys)
+    assert code == 1 and "cannot read checkpoint" in err
+    other = tmp_path / "other.pth"
+    torch.save({"conv.weight": torch.ones(1, 1, 3, 3)}, other)
+    code, _, err = _run(["bench", "--weights", str(other), "--no-progress"], capsys)
+    assert code == 1 and "unrecognised checkpoint" in err and "imdn" in err
+
+
+def _weights() -> Path:
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+    folder = Path(os.environ.get("SRKIT_SHARED_WEIGHTS") or default)
+    if not folder.is_dir():
+        pytest.skip(f"../shared/weights not found: {folder}")
+    return folder
+
+
+def test_bench_official_weights_on_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    pth = _weights() / "IMDN" / "IMDN_x4.pth"
+    code, out, _ = _run(
+        ["bench", "--weights", str(pth), "--method", "bicubic", "--scale", "4", "--no-progress"], capsys
+    )
+    assert code == 0
+    rows = {
+        line.split()[0]: float(line.split()[3]) for line in out.splitlines() if line.startswith(("imdn", "bicubic"))
+    }
+    assert rows["imdn"] > rows["bicubic"] + 0.3  # a trained network beats bicubic on the bundled examples (+0.66 dB)
+    code, _, err = _run(["bench", "--weights", str(pth), "--scale", "2", "--no-progress"], capsys)
+    assert code == 1 and "holds a x4 imdn model, not x2" in err
