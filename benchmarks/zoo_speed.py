@@ -4,9 +4,11 @@ Part 1: every registered SR model (random weights; speed does not depend on them
 first scale, on one LR input of ``--size`` x ``--size`` (channels from the card): output megapixels per second,
 median of ``--repeats`` after a warm-up.
 
-Part 2: OpenCV's ESPCN, FSRCNN and FSRCNN-small ``.pb`` graphs (``../shared/weights``), each run by OpenCV's dnn
-module (``cv2.dnn.readNetFromTensorflow``) and by srkit (the same weights read by ``srkit.load_model``) on the
-same Y input, in the same run and with the same thread count; ratio > 1 means srkit is faster.
+Part 2: OpenCV's ESPCN, FSRCNN and FSRCNN-small ``.pb`` graphs (``../shared/weights``), each run by OpenCV and by
+srkit (the same weights read by ``srkit.load_model``) in the same run with the same thread count: the network
+alone on the same Y input (``cv2.dnn.readNetFromTensorflow``), and the whole upscale of a colour uint8 image
+(``cv2.dnn_superres.upsample`` vs ``srkit.ModelMethod.upscale``: Y through the network, chroma interpolated;
+OpenCV's chroma is bilinear, srkit's MATLAB bicubic). Ratios > 1 mean srkit is faster.
 
 Run: python benchmarks/zoo_speed.py [--size 64] [--repeats 3] [--threads 2] [--only NAME ...] [--json FILE]
 """
@@ -67,11 +69,15 @@ def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]
 
 
 def opencv_peer(size: int, repeats: int) -> list[dict[str, Any]]:
+    """Same weights, same input, same threads: the network alone, and the whole upscale of a colour image."""
     import cv2
 
+    cv2.dnn_superres.DnnSuperResImpl_create()  # registers OpenCV's DepthToSpace layer for readNetFromTensorflow
     rows = []
     graphs = sorted(WEIGHTS.glob("ESPCN_opencv_pb/*.pb")) + sorted(WEIGHTS.glob("FSRCNN_opencv_pb/*.pb"))
-    y = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    y = rng.random((size, size), dtype=np.float32)
+    bgr = (rng.random((size, size, 3)) * 255).astype(np.uint8)
     for pb in graphs:
         net = cv2.dnn.readNetFromTensorflow(str(pb))
         blob = y[None, None]
@@ -87,11 +93,28 @@ def opencv_peer(size: int, repeats: int) -> list[dict[str, Any]]:
             with torch.inference_mode():
                 model(x)
 
-        cv_s, sk_s = _median_seconds(run_cv, repeats), _median_seconds(run_srkit, repeats)
-        rows.append({"graph": pb.name, "opencv_s": cv_s, "srkit_s": sk_s, "speedup": cv_s / sk_s})
+        algo, scale = ("espcn" if "ESPCN" in pb.name else "fsrcnn"), int(pb.stem[-1])
+        sr = cv2.dnn_superres.DnnSuperResImpl_create()
+        sr.readModel(str(pb))
+        sr.setModel(algo, scale)
+        method = srkit.ModelMethod(model)
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        net_cv, net_sk = _median_seconds(run_cv, repeats), _median_seconds(run_srkit, repeats)
+        full_cv = _median_seconds(lambda sr=sr: sr.upsample(bgr), repeats)
+        full_sk = _median_seconds(lambda m=method, s=scale, im=rgb: m.upscale(im, s), repeats)
+        rows.append(
+            {
+                "graph": pb.name,
+                "network_opencv_s": net_cv,
+                "network_srkit_s": net_sk,
+                "upscale_opencv_s": full_cv,
+                "upscale_srkit_s": full_sk,
+            }
+        )
         print(
-            f"{pb.name:24s} OpenCV dnn {cv_s * 1e3:8.2f} ms   srkit {sk_s * 1e3:8.2f} ms   "
-            f"srkit speed-up {cv_s / sk_s:5.2f}x",
+            f"{pb.name:24s} network: OpenCV {net_cv * 1e3:7.2f} ms, srkit {net_sk * 1e3:7.2f} ms "
+            f"({net_cv / net_sk:4.2f}x)   colour upscale: OpenCV {full_cv * 1e3:7.2f} ms, "
+            f"srkit {full_sk * 1e3:7.2f} ms ({full_cv / full_sk:4.2f}x)",
             flush=True,
         )
     return rows
