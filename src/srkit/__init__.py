@@ -14,6 +14,7 @@ from srkit.archs import build_model, list_models, load_model, model_card
 from srkit.archs.profile import model_flops
 from srkit.data import BenchmarkPair, BenchmarkSet, example_folder, list_images, read_image, write_image
 from srkit.degradations import PROTOCOLS, degrade
+from srkit.engine import TrainConfig, TrainResult, load_config, load_run, train
 from srkit.evaluation import (
     ModelMethod,
     Protocol,
@@ -61,6 +62,8 @@ __all__ = [
     "SRMethod",
     "SetResult",
     "SrkitError",
+    "TrainConfig",
+    "TrainResult",
     "__version__",
     "atomic_write_text",
     "build_model",
@@ -74,7 +77,9 @@ __all__ = [
     "imresize",
     "list_images",
     "list_models",
+    "load_config",
     "load_model",
+    "load_run",
     "method_names",
     "modcrop",
     "model_card",
@@ -91,6 +96,7 @@ __all__ = [
     "to_json",
     "to_markdown",
     "to_uint8",
+    "train",
     "write_image",
     "write_reports",
     "ycbcr_to_rgb",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, models
+from srkit.cli import bench, models, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     bench.add_parser(sub)
     models.add_parser(sub)
+    train.add_parsers(sub)
     return parser
 
 

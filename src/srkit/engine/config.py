@@ -1,0 +1,222 @@
+"""Training configuration as typed data: YAML -> frozen dataclasses; unknown keys and wrong types raise.
+
+Example::
+
+    cfg = load_config("configs/train/edsr_baseline_x2.yaml", overrides=["train.steps=2000", "data.batch_size=8"])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from srkit._core.errors import SrkitError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which network: a zoo ``name`` (built by ``srkit.build_model(name, scale=scale, **options)``) or a
+    composition ``spec`` (``srkit.create_model``)."""
+
+    name: str | None = None
+    scale: int = 4
+    options: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Training patches (see ``srkit.data.TrainPatches``) and the validation folder."""
+
+    train: list[str] = field(default_factory=list)
+    lr_train: list[str] | None = None
+    val: str | None = None
+    patch_size: int = 48
+    batch_size: int = 16
+    scales: list[int] | None = None  # default: the model's scale
+    degradation: str = "BI"
+    augment: bool = True
+    cache: str = "memory"
+    workers: int = 2
+    on_bad_image: str = "stop"
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Adam(W) settings and gradient clipping."""
+
+    lr: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.99])
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Learning-rate schedule: ``constant``, ``step`` (``milestones``, ``gamma``) or ``cosine`` (to
+    ``min_ratio`` x lr), after ``warmup`` linear steps."""
+
+    kind: str = "cosine"
+    warmup: int = 0
+    milestones: list[int] = field(default_factory=list)
+    gamma: float = 0.5
+    min_ratio: float = 0.0
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """The pixel loss and multi-supervision: ``supervise`` is ``last`` (the final output only) or ``all``
+    (every intermediate output of ``forward_all``: DRCN recursions, LapSRN levels, SRFBN steps, MemNet)."""
+
+    pixel: str = "l1"
+    supervise: str = "last"
+
+
+@dataclass(frozen=True)
+class CurriculumStage:
+    """From training step ``step`` on, sample these ``scales`` (a scale curriculum, x2 -> x4 as in ProSR)."""
+
+    step: int
+    scales: list[int]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole training run."""
+
+    model: ModelConfig
+    data: DataConfig
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    curriculum: list[CurriculumStage] = field(default_factory=list)
+    steps: int = 1000
+    seed: int = 0
+    precision: str = "fp32"  # fp32 | bf16 (CPU or CUDA) | fp16 (CUDA)
+    channels_last: bool = False
+    compile: bool = False
+    ema: float | None = None  # decay, e.g. 0.999
+    log_every: int = 50
+    val_every: int = 0  # 0: validate at the end only
+    ckpt_every: int = 500
+    output: str = "runs/train"
+
+
+_CHOICES = {
+    "TrainConfig.precision": ("fp32", "bf16", "fp16"),
+    "ScheduleConfig.kind": ("constant", "step", "cosine"),
+    "LossConfig.pixel": ("l1", "l2", "charbonnier"),
+    "LossConfig.supervise": ("last", "all"),
+    "DataConfig.on_bad_image": ("stop", "skip"),
+}
+
+
+def _check(value: Any, annotation: Any, where: str) -> Any:
+    """Validate ``value`` against a (simple) type annotation; return it converted (dataclasses built)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in (o for o in options if o is not type(None)):
+            try:
+                return _check(value, option, where)
+            except SrkitError as err:
+                errors.append(str(err))
+        raise SrkitError(errors[0] if errors else f"{where}: bad value {value!r}")
+    if dataclasses.is_dataclass(annotation):
+        return _build(annotation, value, where)  # type: ignore[arg-type]
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        if not isinstance(value, list | tuple):
+            raise SrkitError(f"{where} must be a list, got {value!r}")
+        return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise SrkitError(f"{where} must be a mapping, got {value!r}")
+        return dict(value)
+    if annotation is Any:
+        return value
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation in (int, float, str, bool) and (type(value) is not annotation):
+        raise SrkitError(f"{where} must be {annotation.__name__}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise SrkitError(f"{where} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise SrkitError(f"unknown key {where}.{unknown[0]}; known keys of {where}: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        key = f"{where}.{name}"
+        kwargs[name] = _check(value, hints[name], key)
+        choices = _CHOICES.get(f"{cls.__name__}.{name}")
+        if choices and kwargs[name] not in choices:
+            raise SrkitError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise SrkitError(f"{where} needs {', '.join(missing)}")
+    return cls(**kwargs)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` overrides (values parsed as YAML: numbers, lists, booleans) to a copy."""
+    out = yaml.safe_load(yaml.safe_dump(data))  # deep copy of plain data
+    for item in overrides:
+        if "=" not in item:
+            raise SrkitError(f"--set takes key=value, got {item!r}")
+        key, text = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = out
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise SrkitError(f"--set {key}: {p} is not a section")
+        try:
+            node[parts[-1]] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise SrkitError(f"--set {key}: cannot parse value {text!r}") from None
+    return out
+
+
+def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
+    """Validate plain data into a :class:`TrainConfig`."""
+    return _build(TrainConfig, data, "config")
+
+
+def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> TrainConfig:
+    """Read a YAML recipe, apply ``--set`` overrides, validate."""
+    p = Path(path)
+    if not p.is_file():
+        raise SrkitError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise SrkitError(f"cannot parse {p}: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise SrkitError(f"{p} must hold a mapping")
+    return config_from_dict(apply_overrides(data, overrides))
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, Any]:
+    """Plain data (for checkpoints and logs); ``config_from_dict`` of it gives the same config."""
+    return dataclasses.asdict(config)
