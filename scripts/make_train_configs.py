@@ -19,6 +19,11 @@ OUT = Path(__file__).resolve().parents[1] / "configs" / "train"
 TRAIN = ["../shared/data/train/T91", "../shared/data/train/BSD200", "../shared/data/train/General100_half"]
 VAL = "../shared/data/bench/Set5"
 
+HALVE_EVERY_200K = {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}
+SWINIR = {"kind": "step", "milestones": [250_000, 400_000, 450_000, 475_000], "gamma": 0.5}
+DRRN = {"kind": "step", "milestones": [25_000, 50_000, 75_000], "gamma": 0.5}
+VDSR = {"kind": "step", "milestones": [20_000, 40_000, 60_000], "gamma": 0.1}
+
 # model: (LR patch, batch, lr, iterations, schedule, loss, supervise)
 PAPER: dict[str, tuple[int, int, float, int, dict[str, Any], str, str]] = {
     "srcnn_915": (11, 128, 1e-4, 300_000, {"kind": "constant"}, "l2", "last"),
@@ -26,10 +31,10 @@ PAPER: dict[str, tuple[int, int, float, int, dict[str, Any], str, str]] = {
     "fsrcnn": (10, 128, 1e-3, 300_000, {"kind": "constant"}, "l2", "last"),
     "fsrcnn_s": (10, 128, 1e-3, 300_000, {"kind": "constant"}, "l2", "last"),
     "espcn": (17, 64, 1e-3, 100_000, {"kind": "step", "milestones": [70_000], "gamma": 0.1}, "l2", "last"),
-    "vdsr": (41, 64, 1e-1, 80_000, {"kind": "step", "milestones": [20_000, 40_000, 60_000], "gamma": 0.1}, "l2", "last"),
+    "vdsr": (41, 64, 1e-1, 80_000, VDSR, "l2", "last"),
     "drcn": (41, 64, 1e-2, 100_000, {"kind": "step", "milestones": [50_000], "gamma": 0.1}, "l2", "all"),
-    "drrn_b1u9": (31, 128, 1e-1, 100_000, {"kind": "step", "milestones": [25_000, 50_000, 75_000], "gamma": 0.5}, "l2", "last"),
-    "drrn_b1u25": (31, 128, 1e-1, 100_000, {"kind": "step", "milestones": [25_000, 50_000, 75_000], "gamma": 0.5}, "l2", "last"),
+    "drrn_b1u9": (31, 128, 1e-1, 100_000, DRRN, "l2", "last"),
+    "drrn_b1u25": (31, 128, 1e-1, 100_000, DRRN, "l2", "last"),
     "lapsrn": (32, 64, 1e-5, 100_000, {"kind": "step", "milestones": [50_000], "gamma": 0.5}, "charbonnier", "all"),
     "ms_lapsrn": (32, 64, 1e-4, 100_000, {"kind": "step", "milestones": [50_000], "gamma": 0.5}, "charbonnier", "all"),
     "memnet": (31, 64, 1e-1, 100_000, {"kind": "step", "milestones": [50_000], "gamma": 0.1}, "l2", "all"),
@@ -38,20 +43,20 @@ PAPER: dict[str, tuple[int, int, float, int, dict[str, Any], str, str]] = {
     "edsr": (48, 16, 1e-4, 300_000, {"kind": "step", "milestones": [200_000], "gamma": 0.5}, "l1", "last"),
     "mdsr": (48, 16, 1e-4, 300_000, {"kind": "step", "milestones": [200_000], "gamma": 0.5}, "l1", "last"),
     "srresnet": (24, 16, 1e-4, 1_000_000, {"kind": "constant"}, "l2", "last"),
-    "rrdbnet": (32, 16, 2e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "last"),
-    "rcan": (48, 16, 1e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "last"),
-    "rdn": (32, 16, 1e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "last"),
-    "msrn": (64, 16, 1e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "last"),
+    "rrdbnet": (32, 16, 2e-4, 1_000_000, HALVE_EVERY_200K, "l1", "last"),
+    "rcan": (48, 16, 1e-4, 1_000_000, HALVE_EVERY_200K, "l1", "last"),
+    "rdn": (32, 16, 1e-4, 1_000_000, HALVE_EVERY_200K, "l1", "last"),
+    "msrn": (64, 16, 1e-4, 1_000_000, HALVE_EVERY_200K, "l1", "last"),
     "ddbpn": (40, 20, 1e-4, 1_000_000, {"kind": "step", "milestones": [500_000], "gamma": 0.1}, "l1", "last"),
-    "srfbn": (40, 16, 1e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "all"),
+    "srfbn": (40, 16, 1e-4, 1_000_000, HALVE_EVERY_200K, "l1", "all"),
     "carn": (64, 64, 1e-4, 600_000, {"kind": "step", "milestones": [400_000], "gamma": 0.5}, "l1", "last"),
     "carn_m": (64, 64, 1e-4, 600_000, {"kind": "step", "milestones": [400_000], "gamma": 0.5}, "l1", "last"),
     "carn_single": (64, 64, 1e-4, 600_000, {"kind": "step", "milestones": [400_000], "gamma": 0.5}, "l1", "last"),
     "carn_m_single": (64, 64, 1e-4, 600_000, {"kind": "step", "milestones": [400_000], "gamma": 0.5}, "l1", "last"),
-    "imdn": (64, 16, 2e-4, 1_000_000, {"kind": "step", "milestones": [200_000, 400_000, 600_000, 800_000], "gamma": 0.5}, "l1", "last"),
+    "imdn": (64, 16, 2e-4, 1_000_000, HALVE_EVERY_200K, "l1", "last"),
     "pan": (64, 32, 1e-3, 1_000_000, {"kind": "cosine", "min_ratio": 1e-4}, "l1", "last"),
-    "swinir": (48, 32, 2e-4, 500_000, {"kind": "step", "milestones": [250_000, 400_000, 450_000, 475_000], "gamma": 0.5}, "l1", "last"),
-    "swinir_light": (64, 64, 2e-4, 500_000, {"kind": "step", "milestones": [250_000, 400_000, 450_000, 475_000], "gamma": 0.5}, "l1", "last"),
+    "swinir": (48, 32, 2e-4, 500_000, SWINIR, "l1", "last"),
+    "swinir_light": (64, 64, 2e-4, 500_000, SWINIR, "l1", "last"),
 }
 
 
@@ -85,7 +90,8 @@ def main() -> None:
     for name in PAPER:
         for quick in (False, True):
             path = OUT / f"{name}{'_quick' if quick else ''}.yaml"
-            head = f"# {srkit.model_card(name).paper}\n# {'quick CPU variant' if quick else 'paper recipe'}; made by scripts/make_train_configs.py\n"
+            kind = "quick CPU variant" if quick else "paper recipe"
+            head = f"# {srkit.model_card(name).paper}\n# {kind}; made by scripts/make_train_configs.py\n"
             path.write_text(head + yaml.safe_dump(recipe(name, quick), sort_keys=False), encoding="utf-8")
     print(f"wrote {2 * len(PAPER)} recipes to {OUT}")
 
