@@ -150,7 +150,10 @@ def train(
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     opt = torch.optim.AdamW(
-        model.parameters(), lr=config.optim.lr, betas=(config.optim.betas[0], config.optim.betas[1]), weight_decay=config.optim.weight_decay
+        model.parameters(),
+        lr=config.optim.lr,
+        betas=(config.optim.betas[0], config.optim.betas[1]),
+        weight_decay=config.optim.weight_decay,
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config.steps, config.schedule))
     ema = EMA(model, config.ema) if config.ema else None

@@ -4,7 +4,6 @@ the loop (``srkit.engine.loop``) does the backward pass, clipping, optimiser and
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -12,16 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.errors import SrkitError
-
-PixelLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def charbonnier(sr: torch.Tensor, hr: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
-    """Charbonnier (smooth L1) loss, ``mean(sqrt((sr - hr)^2 + eps^2))`` (LapSRN)."""
-    return torch.sqrt((sr - hr).square() + eps * eps).mean()
-
-
-PIXEL_LOSSES: dict[str, PixelLoss] = {"l1": F.l1_loss, "l2": F.mse_loss, "charbonnier": charbonnier}
+from srkit.losses import get_criterion
 
 
 class SupervisedRecipe:
@@ -30,11 +20,9 @@ class SupervisedRecipe:
     levels against the HR downscaled to each level)."""
 
     def __init__(self, model: nn.Module, *, pixel: str = "l1", supervise: str = "last") -> None:
-        if pixel not in PIXEL_LOSSES:
-            raise SrkitError(f"unknown pixel loss {pixel!r}; choose one of {', '.join(PIXEL_LOSSES)}")
         if supervise == "all" and not hasattr(model, "forward_all"):
             raise SrkitError(f"{type(model).__name__} has no intermediate outputs (forward_all) to supervise")
-        self.model, self.loss, self.supervise = model, PIXEL_LOSSES[pixel], supervise
+        self.model, self.loss, self.supervise = model, get_criterion(pixel), supervise
         self.takes_scale = "scale" in inspect.signature(model.forward).parameters
 
     def _forward(self, lr: torch.Tensor, scale: int) -> list[torch.Tensor]:
