@@ -218,3 +218,10 @@ def test_a_minute_of_training_beats_bicubic(shared_data: Path, tmp_path: Path) -
     )
     assert result.val_psnr is not None
     assert result.val_psnr > bicubic.psnr + 0.3, (result.val_psnr, bicubic.psnr)
+
+
+@pytest.mark.parametrize("pipeline", ["real_esrgan", "bsrgan"])
+def test_training_on_a_real_world_degradation_pipeline(images: Path, tmp_path: Path, pipeline: str) -> None:
+    data = {"train": [str(images)], "patch_size": 8, "batch_size": 2, "workers": 0, "degradation": pipeline}
+    cfg = config_from_dict(_config(images, tmp_path / pipeline, data=data, steps=2, ckpt_every=2))
+    assert np.isfinite(train(cfg, progress=False).loss)

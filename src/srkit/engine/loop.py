@@ -12,11 +12,12 @@ import csv
 import itertools
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import yaml
 from safetensors.torch import save_file
@@ -29,6 +30,7 @@ from srkit.archs import build_model
 from srkit.data.benchmark import BenchmarkSet
 from srkit.data.loader import make_loader
 from srkit.data.train import TrainPatches
+from srkit.degradations import bsrgan, degrade_batch, real_esrgan
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
@@ -38,6 +40,7 @@ from srkit.engine.schedule import lr_factor
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
 from srkit.frameworks import create_model
+from srkit.functional.image import to_uint8
 
 LOG_FIELDS = ("step", "loss", "lr", "seconds", "val_psnr", "val_ssim")
 
@@ -69,6 +72,24 @@ def _in_channels(model: nn.Module) -> int:
     return int(getattr(card, "in_channels", 3))
 
 
+_PIPELINES: dict[str, Callable[[], Any]] = {"real_esrgan": real_esrgan, "bsrgan": bsrgan}
+
+
+def _degradation(name: str) -> str | Callable[[np.ndarray, int, torch.Generator], np.ndarray]:
+    """A benchmark protocol name (BI, BD, DN) as it is, or a training pipeline (``real_esrgan``, ``bsrgan``) as the
+    per-image callable ``TrainPatches`` takes: uint8 HR crop in, uint8 LR out, randomness from its generator."""
+    if name not in _PIPELINES:
+        return name
+    pipeline = _PIPELINES[name]()
+
+    def apply(hr: np.ndarray, scale: int, generator: torch.Generator) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(hr)).permute(2, 0, 1)[None].float() / 255.0
+        lr = degrade_batch(x, pipeline, generator, scale)
+        return to_uint8(lr[0].permute(1, 2, 0).contiguous().numpy())
+
+    return apply
+
+
 def _dataset(config: TrainConfig, scales: list[int], in_channels: int) -> TrainPatches:
     d = config.data
     if not d.train:
@@ -78,7 +99,7 @@ def _dataset(config: TrainConfig, scales: list[int], in_channels: int) -> TrainP
         scales=scales,
         patch_size=d.patch_size,
         batch_size=d.batch_size,
-        degradation=d.degradation,
+        degradation=_degradation(d.degradation),
         lr_folders=d.lr_train,
         augment=d.augment,
         seed=config.seed,
