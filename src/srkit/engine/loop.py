@@ -11,6 +11,7 @@ import contextlib
 import csv
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -118,7 +119,9 @@ def _scales_at(config: TrainConfig, step: int) -> list[int]:
     return scales
 
 
-def _batches(config: TrainConfig, start: int, in_channels: int) -> Iterator[tuple[int, dict[str, Any]]]:
+def _batches(
+    config: TrainConfig, start: int, in_channels: int, rank: int = 0, world: int = 1
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(step, batch) from ``start``; a new loader at every curriculum boundary (the data stays step-indexed)."""
     bounds = sorted({0, config.steps, *(s.step for s in config.curriculum if 0 < s.step < config.steps)})
     base: TrainPatches | None = None
@@ -128,6 +131,8 @@ def _batches(config: TrainConfig, start: int, in_channels: int) -> Iterator[tupl
         scales = _scales_at(config, lo)
         base = _dataset(config, scales, in_channels) if base is None else base
         dataset = base.with_scales(scales)  # shares the decoded images
+        if world > 1:
+            dataset = dataset.with_shard(rank, world)
         first = max(lo, start)
         loader = make_loader(dataset, start=first, workers=config.data.workers)
         yield from zip(range(first, hi), loader, strict=False)
@@ -152,117 +157,172 @@ def validate(model: nn.Module, config: TrainConfig, device: torch.device) -> tup
     return result.psnr, result.ssim
 
 
+class _Run:
+    """The state of one training run and the steps that change it (the loop in :func:`train` stays short)."""
+
+    def __init__(self, config: TrainConfig, device: str) -> None:
+        self.config, self.dev = config, torch.device(device)
+        self.rank, self.world = _distributed(self.dev)
+        self.out = Path(config.output)
+        self.latest, self.log_path = self.out / "latest.pt", self.out / "log.csv"
+        torch.manual_seed(config.seed)
+        self.model = build_network(config).to(self.dev)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        o = config.optim
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=o.lr, betas=(o.betas[0], o.betas[1]), weight_decay=o.weight_decay
+        )
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, config.steps, config.schedule))
+        self.ema = EMA(self.model, config.ema) if config.ema else None
+        runner: nn.Module = self.model
+        if self.world > 1:
+            ids = [self.dev.index] if self.dev.type == "cuda" else None
+            runner = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if config.compile:
+            runner = torch.compile(runner)  # type: ignore[assignment]
+        self.recipe = SupervisedRecipe(runner, pixel=config.loss.pixel, supervise=config.loss.supervise)
+        self.start = 0
+
+    @property
+    def main(self) -> bool:
+        """Rank 0 (or a single process) writes files and validates."""
+        return self.rank == 0
+
+    def restore(self, resume: bool) -> None:
+        if not resume and self.latest.exists():
+            raise SrkitError(
+                f"{self.out} already holds a run (latest.pt): pass --resume to continue it, or another output"
+            )
+        if resume and self.latest.exists():
+            state = load_checkpoint(self.latest)
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.sched.load_state_dict(state["scheduler"])
+            if self.ema is not None and state.get("ema") is not None:
+                self.ema.load_state_dict(state["ema"])
+            torch.set_rng_state(state["rng"])
+            self.start = int(state["step"])
+        if not self.main:
+            return
+        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(config_to_dict(self.config), sort_keys=False))
+        if self.start == 0 or not self.log_path.exists():
+            self.log_path.write_text(",".join(LOG_FIELDS) + "\n", encoding="utf-8")
+        else:  # drop lines past the checkpoint (written after it by the killed run)
+            lines = self.log_path.read_text(encoding="utf-8").splitlines()
+            kept = [lines[0]] + [ln for ln in lines[1:] if ln and int(ln.split(",")[0]) <= self.start]
+            self.log_path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+    def step(self, step: int, batch: dict[str, Any]) -> float:
+        lr_img, hr_img = batch["lr"].to(self.dev), batch["hr"].to(self.dev)
+        if self.config.channels_last:
+            lr_img = lr_img.contiguous(memory_format=torch.channels_last)
+        with _autocast(self.config.precision, self.dev):
+            losses = self.recipe.training_step({"lr": lr_img, "hr": hr_img, "scale": batch["scale"]})
+        self.opt.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        if self.config.optim.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.optim.grad_clip)
+        self.opt.step()
+        self.sched.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
+        value = float(losses["loss"].detach())
+        if not math.isfinite(value):
+            raise SrkitError(f"the loss became {value} at step {step + 1}; lower optim.lr or set optim.grad_clip")
+        return value
+
+    def checkpoint(self, step: int) -> None:
+        if not self.main:
+            return
+        save_checkpoint(
+            self.latest,
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict(),
+                "ema": self.ema.state_dict() if self.ema is not None else None,
+                "step": step,
+                "config": config_to_dict(self.config),
+                "rng": torch.get_rng_state(),
+            },
+        )
+
+    @property
+    def final_model(self) -> nn.Module:
+        return self.ema.model if self.ema is not None else self.model
+
+
+def _distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size) under ``torchrun`` (the process group is started here: gloo on CPU, NCCL on CUDA)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return torch.distributed.get_rank(), world
+
+
 def train(
     config: TrainConfig, *, resume: bool = False, device: str = "cpu", progress: bool | None = None
 ) -> TrainResult:
     """Train the model of ``config``; write checkpoints, logs, final weights and a curve into ``config.output``.
 
+    Under ``torchrun --nproc_per_node N`` the same config trains with DistributedDataParallel: each process takes
+    its share of every batch (the shards together are the single-process batch), gradients are averaged, and rank
+    0 writes the files.
+
     Args:
         config: the run (see :class:`srkit.engine.config.TrainConfig`).
         resume: continue from ``output/latest.pt`` if it exists (bit-for-bit: same weights as an uninterrupted run).
-        device: ``cpu``, ``cuda`` or ``mps``.
+        device: ``cpu``, ``cuda`` or ``mps`` (under torchrun with CUDA, ``cuda:LOCAL_RANK`` is used).
         progress: show a progress bar (None: only on a terminal).
     """
-    out = Path(config.output)
-    out.mkdir(parents=True, exist_ok=True)
-    dev = torch.device(device)
-    torch.manual_seed(config.seed)
-    model = build_network(config).to(dev)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    opt = torch.optim.AdamW(
-        model.parameters(),
-        lr=config.optim.lr,
-        betas=(config.optim.betas[0], config.optim.betas[1]),
-        weight_decay=config.optim.weight_decay,
-    )
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, config.steps, config.schedule))
-    ema = EMA(model, config.ema) if config.ema else None
-    start = 0
-    latest = out / "latest.pt"
-    if resume and latest.exists():
-        state = load_checkpoint(latest)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        if ema is not None and state.get("ema") is not None:
-            ema.load_state_dict(state["ema"])
-        torch.set_rng_state(state["rng"])
-        start = int(state["step"])
-    elif not resume and latest.exists():
-        raise SrkitError(f"{out} already holds a run (latest.pt): pass --resume to continue it, or another output")
-    atomic_write_text(out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False))
-    runner: nn.Module = torch.compile(model) if config.compile else model  # type: ignore[assignment]
-    recipe = SupervisedRecipe(runner, pixel=config.loss.pixel, supervise=config.loss.supervise)
-    log_path = out / "log.csv"
-    if start == 0 or not log_path.exists():
-        log_path.write_text(",".join(LOG_FIELDS) + "\n", encoding="utf-8")
-    else:  # drop lines past the checkpoint (written after it by the killed run)
-        lines = log_path.read_text(encoding="utf-8").splitlines()
-        kept = [lines[0]] + [ln for ln in lines[1:] if ln and int(ln.split(",")[0]) <= start]
-        log_path.write_text("\n".join(kept) + "\n", encoding="utf-8")
-
-    def checkpoint(step: int) -> None:
-        save_checkpoint(
-            latest,
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "ema": ema.state_dict() if ema is not None else None,
-                "step": step,
-                "config": config_to_dict(config),
-                "rng": torch.get_rng_state(),
-            },
-        )
-
+    if device == "cuda" and "LOCAL_RANK" in os.environ:
+        device = f"cuda:{os.environ['LOCAL_RANK']}"
+    Path(config.output).mkdir(parents=True, exist_ok=True)
+    run = _Run(config, device)
+    run.restore(resume)
     began, loss_value, val = time.perf_counter(), math.nan, None
-    model.train()
+    run.model.train()
+    show = (None if progress is None else progress) if run.main else False
     bar = tqdm(
-        total=config.steps, initial=start, desc="train", unit="step", disable=None if progress is None else not progress
+        total=config.steps, initial=run.start, desc="train", unit="step", disable=None if show is None else not show
     )
-    with bar, log_path.open("a", encoding="utf-8", newline="") as log_file:
-        log = csv.writer(log_file)
-        for step, batch in _batches(config, start, _in_channels(model)):
-            lr_img, hr_img = batch["lr"].to(dev), batch["hr"].to(dev)
-            if config.channels_last:
-                lr_img = lr_img.contiguous(memory_format=torch.channels_last)
-            with _autocast(config.precision, dev):
-                losses = recipe.training_step({"lr": lr_img, "hr": hr_img, "scale": batch["scale"]})
-            opt.zero_grad(set_to_none=True)
-            losses["loss"].backward()
-            if config.optim.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip)
-            opt.step()
-            sched.step()
-            if ema is not None:
-                ema.update(model)
-            loss_value = float(losses["loss"].detach())
-            if not math.isfinite(loss_value):
-                raise SrkitError(
-                    f"the loss became {loss_value} at step {step + 1}; lower optim.lr or set optim.grad_clip"
-                )
+    log_file = run.log_path.open("a", encoding="utf-8", newline="") if run.main else None
+    try:
+        for step, batch in _batches(config, run.start, _in_channels(run.model), run.rank, run.world):
+            loss_value = run.step(step, batch)
             done = step + 1
             val = None
-            if config.val_every and done % config.val_every == 0 and done < config.steps:
-                val = validate(ema.model if ema else model, config, dev)
-            if done % config.log_every == 0 or done == config.steps or val is not None:
-                row = [done, f"{loss_value:.6f}", f"{sched.get_last_lr()[0]:.3e}", f"{time.perf_counter() - began:.1f}"]
-                row += [f"{val[0]:.4f}", f"{val[1]:.5f}"] if val else ["", ""]
-                log.writerow(row)
+            if run.main and config.val_every and done % config.val_every == 0 and done < config.steps:
+                val = validate(run.final_model, config, run.dev)
+            if log_file and (done % config.log_every == 0 or done == config.steps or val is not None):
+                row = [
+                    done,
+                    f"{loss_value:.6f}",
+                    f"{run.sched.get_last_lr()[0]:.3e}",
+                    f"{time.perf_counter() - began:.1f}",
+                ]
+                csv.writer(log_file).writerow(row + ([f"{val[0]:.4f}", f"{val[1]:.5f}"] if val else ["", ""]))
                 log_file.flush()
             bar.set_postfix(loss=f"{loss_value:.4f}", **({"psnr": f"{val[0]:.2f}"} if val else {}))
             bar.update()
             if done % config.ckpt_every == 0 or done == config.steps:
-                checkpoint(done)
-    final_model = ema.model if ema is not None else model
-    val = validate(final_model, config, dev)
-    _save_weights(out, model, ema)
-    if val:
-        with log_path.open("a", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerow([config.steps, f"{loss_value:.6f}", "", "", f"{val[0]:.4f}", f"{val[1]:.5f}"])
-    plot_curves(log_path, out / "curve.png")
-    return TrainResult(out, config.steps, loss_value, val[0] if val else None, time.perf_counter() - began)
+                run.checkpoint(done)
+    finally:
+        bar.close()
+        if log_file:
+            log_file.close()
+    val = None
+    if run.main:
+        val = validate(run.final_model, config, run.dev)
+        _save_weights(run.out, run.model, run.ema)
+        if val:
+            with run.log_path.open("a", encoding="utf-8", newline="") as f:
+                csv.writer(f).writerow([config.steps, f"{loss_value:.6f}", "", "", f"{val[0]:.4f}", f"{val[1]:.5f}"])
+        plot_curves(run.log_path, run.out / "curve.png")
+    return TrainResult(run.out, config.steps, loss_value, val[0] if val else None, time.perf_counter() - began)
 
 
 def _save_weights(out: Path, model: nn.Module, ema: EMA | None) -> None:
