@@ -225,3 +225,14 @@ def test_training_on_a_real_world_degradation_pipeline(images: Path, tmp_path: P
     data = {"train": [str(images)], "patch_size": 8, "batch_size": 2, "workers": 0, "degradation": pipeline}
     cfg = config_from_dict(_config(images, tmp_path / pipeline, data=data, steps=2, ckpt_every=2))
     assert np.isfinite(train(cfg, progress=False).loss)
+
+
+def test_gan_recipe_trains_and_resumes(images: Path, tmp_path: Path) -> None:
+    loss = {"gan": "ragan", "discriminator": "unet_discriminator", "perceptual_weight": 1.0}
+    cfg = config_from_dict(_config(images, tmp_path / "gan", loss=loss, steps=4, ckpt_every=2))
+    result = train(cfg, progress=False)
+    assert np.isfinite(result.loss)
+    state = load_checkpoint(tmp_path / "gan" / "latest.pt")
+    assert set(state["recipe"]) == {"discriminator", "d_optimizer"}
+    with pytest.raises(SrkitError, match=r"config\.loss\.gan must be one of"):
+        config_from_dict(_config(images, tmp_path / "x", loss={"gan": "nope"}))

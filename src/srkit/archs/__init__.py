@@ -80,7 +80,12 @@ DETECTIONS.extend(
         Detection("rcan", rcan.detect, "head.0, body.G.body.B.body.3.conv_du (RCAN)"),
         Detection("edsr", edsr.detect, "head.0, body.N.body.0, tail.0 (EDSR-PyTorch)"),
         Detection("rdn", rdn.detect, "SFENet1, RDBs.N, GFF (RDN)"),
-        Detection("rrdbnet", esrgan.detect, "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR RRDBNet)"),
+        Detection(
+            "rrdbnet",
+            esrgan.detect,
+            "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR); RRDB_trunk.N.RDB1, trunk_conv or model.N (ESRGAN)",
+            esrgan.convert_official,
+        ),
         Detection("fsrcnn", fsrcnn.detect, "first_part.0, mid_part.N, last_part (FSRCNN, yjn870)"),
         Detection("imdn", imdn.detect, "fea_conv, IMDB1..6, c.0, LR_conv, upsampler.0 (IMDN)"),
         Detection("pan", pan.detect, "conv_first, SCPA_trunk.N, trunk_conv, upconv1, att1 (PAN)"),
@@ -90,6 +95,21 @@ DETECTIONS.extend(
             "sub_mean.shifter, entry, b1.b1.body, c1.body, upsample (CARN, CARN-M)",
             name_of=carn.arch_name,
         ),
+        Detection(
+            "swinir",
+            swinir.detect,
+            "conv_first, patch_embed.norm, layers.N.residual_group.blocks.N.attn, conv_after_body (SwinIR)",
+            swinir.convert_official,
+            name_of=swinir.arch_name,
+        ),
+        Detection("ddbpn", dbpn.detect, "feat0.conv, up1.up_conv1.deconv (D-DBPN)", dbpn.convert_official),
+        Detection("srfbn", srfbn.detect, "sub_mean, block.upBlocks.N (SRFBN)", srfbn.convert_official),
+        Detection("msrn", msrn.detect, "sub_mean, body.N.conv_3_1, tail.3 (MSRN)", msrn.convert_official),
+        Detection("srresnet", srresnet.detect, "trunk.N.rcb (SRResNet, Lornatang)", srresnet.convert_official),
+        Detection("lapsrn", lapsrn.detect, "conv_input, convt_F1 (LapSRN, twtygqyy)", lapsrn.convert_official),
+        Detection("vdsr", vdsr.detect, "input, residual_layer.N (VDSR, twtygqyy)", vdsr.convert_official),
+        Detection("drrn_b1u25", drrn.detect, "input, conv1, conv2 (DRRN, jt827859032)", drrn.convert_jt827859032),
+        Detection("drrn_b1u9", drrn.detect, "rbs.N.h0, rbs.N.ru, rec (DRRN, yjn870)", drrn.convert_yjn870),
     ]
 )
 

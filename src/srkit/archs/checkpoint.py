@@ -24,7 +24,7 @@ Detector = Callable[[Mapping[str, torch.Tensor]], dict[str, Any] | None]
 
 _WRAPPERS = ("params_ema", "params", "state_dict", "model", "net", "generator")
 _PREFIXES = ("module.", "_orig_mod.")
-TORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
+TORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".tar")  # .pth.tar ends in .tar
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,16 @@ The iterative up-and-down sampling framework: alternating up-projection and down
 (:class:`srkit.blocks.UpProjection`, :class:`srkit.blocks.DownProjection`) feed their projection errors back, and in
 the dense variant (D-DBPN) every unit reads the concatenation of all earlier units' outputs of its resolution. The HR
 outputs of every up-projection are concatenated and reconstructed by one convolution.
+
+The official checkpoints (``DBPN_x2/x4/x8.pth``: ``dbpn.py``, T = 7; ``DBPNLL_x8.pth``: ``dbpn_v1.py``, T = 10) load
+after :func:`convert_official` renames their ``ConvBlock``/``DeconvBlock`` keys (``up3.up_conv1.deconv``,
+``down2.conv.act``, ...) to srkit's projection units; :func:`detect` reads the configuration from the shapes.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -17,6 +23,7 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, require
 from srkit.archs._registry import Builder
 from srkit.blocks import DownProjection, UpProjection, activation, conv2d
 from srkit.blocks.projection import PROJECTION_GEOMETRY
@@ -94,6 +101,81 @@ class DDBPN(nn.Module):
         return self.output_conv(torch.cat(highs, dim=1))
 
 
+# official sub-module of an up-/down-projection unit -> srkit's (UpProjection / DownProjection)
+_UNIT_KEYS = {
+    "up": {"up_conv1.deconv": "up1", "up_conv1.act": "act_h0", "up_conv2.conv": "down", "up_conv2.act": "act_l0"}
+    | {"up_conv3.deconv": "up2", "up_conv3.act": "act_h1", "conv.conv": "reduce.0", "conv.act": "reduce.1"},
+    "down": {"down_conv1.conv": "down1", "down_conv1.act": "act_l0", "down_conv2.deconv": "up"}
+    | {"down_conv2.act": "act_h0", "down_conv3.conv": "down2", "down_conv3.act": "act_l1"}
+    | {"conv.conv": "reduce.0", "conv.act": "reduce.1"},
+}
+_OFFICIAL = re.compile(r"^(up|down)(\d+)\.(.+)\.(weight|bias)$")
+_HEAD = {"feat0.conv": "feat0.0", "feat0.act": "feat0.1", "feat1.conv": "feat1.0", "feat1.act": "feat1.1"}
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official D-DBPN state dict (alterzero/DBPN-Pytorch ``dbpn.py``/``dbpn_v1.py``, ``module.`` stripped) in
+    srkit's keys: ``feat0.conv`` -> ``feat0.0``, ``feat0.act`` -> ``feat0.1``; ``up{t}.up_conv1.deconv`` ->
+    ``ups.{t-1}.up1``, ``up_conv2.conv`` -> ``down``, ``up_conv3.deconv`` -> ``up2`` (activations ``act_h0``,
+    ``act_l0``, ``act_h1``); ``down{t}.down_conv1.conv`` -> ``downs.{t-1}.down1``, ``down_conv2.deconv`` -> ``up``,
+    ``down_conv3.conv`` -> ``down2`` (``act_l0``, ``act_h0``, ``act_l1``); the dense units' 1x1 ``conv`` ->
+    ``reduce``; ``output_conv.conv`` -> ``output_conv``. The tensors are unchanged.
+
+    Raises:
+        SrkitError: not that layout (S-DBPN, DBPN-RES and the pixel-shuffle variants included).
+
+    Example:
+        >>> sorted(convert_official({"feat0.conv.weight": torch.zeros(1), "up1.up_conv1.deconv.weight":
+        ...     torch.zeros(1), "down2.conv.act.weight": torch.zeros(1)}))
+        ['downs.1.reduce.1.weight', 'feat0.0.weight', 'ups.0.up1.weight']
+    """
+    require(state, ("feat0.conv.weight", "up1.up_conv1.deconv.weight"), "D-DBPN (alterzero/DBPN-Pytorch)")
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        part, _, leaf = key.rpartition(".")
+        m = _OFFICIAL.match(key)
+        if part in _HEAD:
+            out[f"{_HEAD[part]}.{leaf}"] = value
+        elif part == "output_conv.conv":
+            out[f"output_conv.{leaf}"] = value
+        elif m and m.group(3) in _UNIT_KEYS[m.group(1)] and int(m.group(2)) >= 1:
+            kind, index, inner = m.group(1), int(m.group(2)), _UNIT_KEYS[m.group(1)][m.group(3)]
+            out[f"{kind}s.{index - 1}.{inner}.{m.group(4)}"] = value
+        else:
+            raise SrkitError(f"not a D-DBPN (dbpn.py) state dict: unexpected key {key}")
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`DDBPN` for a D-DBPN state dict in srkit's keys (run
+    :func:`convert_official` first on an official one), else None. The scale comes from the projection kernel
+    (6, 7, 8, 12 for x2, x3, x4, x8), T from the up-projection units, n0 and nR from the two first convolutions.
+
+    Example:
+        >>> detect(DDBPN(scale=8, n_feats=8, n_init_feats=16, n_stages=3).state_dict())["scale"]
+        8
+    """
+    required = ("feat0.0.weight", "feat0.1.weight", "feat1.0.weight", "ups.0.up1.weight", "output_conv.weight")
+    if not all(k in state for k in required) or state["feat0.0.weight"].ndim != 4:
+        return None
+    kernel = int(state["ups.0.up1.weight"].shape[-1])
+    scale = next((s for s, (k, _, _) in PROJECTION_GEOMETRY.items() if k == kernel), None)
+    n_init_feats, in_channels = (int(d) for d in state["feat0.0.weight"].shape[:2])
+    n_feats, n_stages = int(state["feat1.0.weight"].shape[0]), count(state, "ups.{}.up1.weight")
+    if scale is None or count(state, "downs.{}.down1.weight") != n_stages - 1 or n_stages < 2:
+        return None
+    if state["output_conv.weight"].shape[1] != n_stages * n_feats:
+        return None
+    return {
+        "scale": scale,
+        "in_channels": in_channels,
+        "out_channels": int(state["output_conv.weight"].shape[0]),
+        "n_feats": n_feats,
+        "n_init_feats": n_init_feats,
+        "n_stages": n_stages,
+    }
+
+
 def ddbpn(*, scale: int = 4, **overrides: Any) -> DDBPN:
     """D-DBPN as in the paper and the official ``dbpn.py`` (n0 = 256, nR = 64, T = 7)."""
     return DDBPN(scale=scale, **{"n_feats": 64, "n_init_feats": 256, "n_stages": 7, **overrides})
@@ -121,4 +203,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["DDBPN", "ZOO", "ddbpn"]
+__all__ = ["DDBPN", "ZOO", "convert_official", "ddbpn", "detect"]

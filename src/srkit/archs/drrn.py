@@ -11,10 +11,17 @@ As in the paper's layer count (and the official Caffe files), the first block's 
 itself (``in_channels -> 128``); the parameter count then equals the paper's. BatchNorm follows the official
 Caffe files (``bn=True``); srkit's block shares the BatchNorm of the residual units across recursions like their
 convolutions (the Caffe files give each unit its own), and ``bn=False`` drops BatchNorm.
+
+The two PyTorch releases (both without BatchNorm and biases) load after a key conversion:
+:func:`convert_jt827859032` (jt827859032/DRRN-pytorch, B1U25: ``input``, ``conv1``, ``conv2``, ``output``; saved as
+a pickled model, to re-save as a state dict first) and :func:`convert_yjn870` (yjn870/DRRN-pytorch, B1U9:
+``rbs.{b}.h0``, ``rbs.{b}.ru``, ``rec``). Both are pre-activation DRRNs like srkit's with ``bn=False``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -24,6 +31,7 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.checks import check_positive_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
 from srkit.blocks import RecursiveResidual, conv2d
 from srkit.frameworks.base import INTERPOLATIONS, interpolate
@@ -87,6 +95,74 @@ class DRRN(nn.Module):
     def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         up = interpolate(x, self.scale if scale is None else scale, self.interpolation)
         return self.tail(torch.relu(self.tail_bn(self.blocks(up)))) + up
+
+
+_JT = {"input.weight": "blocks.0.conv_in", "conv1.weight": "blocks.0.conv1", "conv2.weight": "blocks.0.conv2"}
+_JT |= {"output.weight": "tail"}
+_YJN = re.compile(r"^(?:rbs\.(\d+)\.(h0|ru\.module\.0|ru\.module\.1)|rec)\.module\.1\.weight$")
+_YJN_NAMES = {"h0": "conv_in", "ru.module.0": "conv1", "ru.module.1": "conv2"}
+
+
+def _with_zero_biases(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for name, weight in weights.items():
+        out[f"{name}.weight"], out[f"{name}.bias"] = weight, zero_bias(weight)
+    return out
+
+
+def convert_jt827859032(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A jt827859032/DRRN-pytorch state dict (B1U25, 128 filters, no BatchNorm, no biases: exactly ``input``,
+    ``conv1``, ``conv2``, ``output``) in the keys of srkit's DRRN with ``bn=False`` (zero biases added).
+
+    Raises:
+        SrkitError: not that layout.
+    """
+    require(state, _JT, "DRRN (jt827859032/DRRN-pytorch)")
+    if len(state) != len(_JT):
+        raise SrkitError(f"not a DRRN (jt827859032) state dict: {sorted(set(state) - set(_JT))[:3]} too")
+    return _with_zero_biases({name: state[key] for key, name in _JT.items()})
+
+
+def convert_yjn870(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A yjn870/DRRN-pytorch state dict (``rbs.{b}.h0``, ``rbs.{b}.ru.module.{0,1}``, ``rec``, each a ReLU +
+    bias-free convolution as ``module.1``; released as B1U9) in the keys of srkit's DRRN with ``bn=False``.
+
+    Raises:
+        SrkitError: not that layout.
+    """
+    require(state, ("rbs.0.h0.module.1.weight", "rec.module.1.weight"), "DRRN (yjn870/DRRN-pytorch)")
+    weights: dict[str, torch.Tensor] = {}
+    for key, weight in state.items():
+        m = _YJN.match(key)
+        if m is None:
+            raise SrkitError(f"not a DRRN (yjn870) state dict: unexpected key {key}")
+        weights["tail" if m.group(1) is None else f"blocks.{m.group(1)}.{_YJN_NAMES[m.group(2)]}"] = weight
+    return _with_zero_biases(weights)
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`DRRN` for a DRRN state dict in srkit's keys, else None: ``in_channels``,
+    ``n_feats``, ``n_blocks`` and ``bn``. Neither ``scale`` (one network serves every scale: the caller chooses)
+    nor ``n_units`` (not stored: the registry name, ``drrn_b1u9`` or ``drrn_b1u25``, gives it) is returned.
+
+    Example:
+        >>> detect(DRRN(scale=3, n_feats=8, n_blocks=2, bn=False).state_dict())
+        {'in_channels': 1, 'n_feats': 8, 'n_blocks': 2, 'bn': False}
+    """
+    required = ("blocks.0.conv_in.weight", "blocks.0.conv1.weight", "blocks.0.conv2.weight", "tail.weight")
+    if not all(k in state for k in required) or state["blocks.0.conv_in.weight"].ndim != 4:
+        return None
+    n_blocks, bn = count(state, "blocks.{}.conv1.weight"), "blocks.0.bn1.weight" in state
+    layers = [f"blocks.{b}.{c}" for b in range(n_blocks) for c in ("conv_in", "conv1", "conv2")] + ["tail"]
+    expected = {f"{n}.{p}" for n in layers for p in ("weight", "bias")}
+    if bn:
+        norms = [f"blocks.{b}.{n}" for b in range(n_blocks) for n in ("bn_in", "bn1", "bn2")] + ["tail_bn"]
+        stats = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+        expected |= {f"{n}.{p}" for n in norms for p in stats}
+    if set(state) != expected:
+        return None
+    n_feats, in_channels = (int(d) for d in state["blocks.0.conv_in.weight"].shape[:2])
+    return {"in_channels": in_channels, "n_feats": n_feats, "n_blocks": n_blocks, "bn": bn}
 
 
 def drrn_b1u9(*, scale: int = 2, **overrides: Any) -> DRRN:

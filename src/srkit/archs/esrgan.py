@@ -11,13 +11,15 @@ PSNR-oriented "RRDB" model; with the perceptual + relativistic GAN losses it is 
 Submodule names are BasicSR's (``conv_first``, ``body.{i}.rdb{1,2,3}.conv{1..5}``, ``conv_body``, ``conv_up1``,
 ``conv_up2``, ``conv_hr``, ``conv_last``), so BasicSR, Real-ESRGAN and most community ESRGAN checkpoints load with
 ``load_state_dict(strict=True)`` (:func:`detect`). The original ESRGAN repository's older names (``RRDB_trunk``,
-``trunk_conv``, ``upconv1``, ``HRconv``, or ``model.{i}``) need renaming first.
+``trunk_conv``, ``upconv1``, ``HRconv``; or the first release's ``model.{i}``) are renamed by
+:func:`convert_official`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -152,6 +154,81 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     }
 
 
+# xinntao/ESRGAN RRDBNet_arch.py names -> BasicSR's
+_ESRGAN = {"trunk_conv": "conv_body", "upconv1": "conv_up1", "upconv2": "conv_up2", "HRconv": "conv_hr"}
+_ESRGAN_BLOCK = re.compile(r"^RRDB_trunk\.(\d+)\.RDB([123])\.(conv[1-5]\.(?:weight|bias))$")
+# the first release (architecture.py: one nn.Sequential ``model``) -> BasicSR's, for x4 (two nearest+conv steps)
+_OLD = {"0": "conv_first", "3": "conv_up1", "6": "conv_up2", "8": "conv_hr", "10": "conv_last"}
+_OLD_BLOCK = re.compile(r"^model\.1\.sub\.(\d+)\.RDB([123])\.(conv[1-5])\.0\.(weight|bias)$")
+_OLD_TOP = re.compile(r"^model\.(\d+)\.(weight|bias)$")
+_OLD_TRUNK = re.compile(r"^model\.1\.sub\.(\d+)\.(weight|bias)$")
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An ESRGAN state dict in BasicSR's keys, whichever of its three layouts it uses; the tensors are unchanged.
+
+    - BasicSR / Real-ESRGAN (``conv_first``, ``body.{i}.rdb{k}.conv{m}``, ``conv_body``, ``conv_up1``...): as is.
+    - xinntao/ESRGAN ``RRDBNet_arch.py`` (``RRDB_ESRGAN_x4.pth``, ``RRDB_PSNR_x4.pth``): ``RRDB_trunk.{i}.RDB{k}``
+      -> ``body.{i}.rdb{k}``, ``trunk_conv`` -> ``conv_body``, ``upconv1/2`` -> ``conv_up1/2``, ``HRconv`` ->
+      ``conv_hr``.
+    - the first release (``architecture.py``, ``RRDB_ESRGAN_x4_old_arch.pth`` and most early community models):
+      ``model.0`` -> ``conv_first``, ``model.1.sub.{i}.RDB{k}.conv{m}.0`` -> ``body.{i}.rdb{k}.conv{m}``,
+      ``model.1.sub.{n_blocks}`` -> ``conv_body``, ``model.3``/``.6`` -> ``conv_up1/2``, ``model.8`` -> ``conv_hr``,
+      ``model.10`` -> ``conv_last``.
+
+    Raises:
+        SrkitError: none of these layouts, or one srkit's RRDBNet does not build (x2/x8 upsampling steps in the
+            older layouts, pixel-shuffle upsampling).
+
+    Example:
+        >>> sorted(convert_official({"RRDB_trunk.0.RDB1.conv1.weight": torch.zeros(1), "HRconv.bias": torch.zeros(1)}))
+        ['body.0.rdb1.conv1.weight', 'conv_hr.bias']
+    """
+    if "body.0.rdb1.conv1.weight" in state and "conv_first.weight" in state:
+        return dict(state)
+    if "RRDB_trunk.0.RDB1.conv1.weight" in state:
+        return _rename(state, _esrgan_key)
+    if "model.1.sub.0.RDB1.conv1.0.weight" in state:
+        tops = {m.group(1) for k in state if (m := _OLD_TOP.match(k))}
+        if tops != set(_OLD):
+            steps = sorted(tops - {"0", "10"}, key=int)
+            raise SrkitError(
+                f"ESRGAN (old layout) with layers model.{{{', '.join(steps)}}}: srkit's RRDBNet is the x4 network "
+                "(model.3, model.6, model.8, model.10)"
+            )
+        n_blocks = sum(1 for k in state if _OLD_BLOCK.match(k) and k.endswith(".RDB1.conv1.0.weight"))
+        return _rename(state, lambda key: _old_key(key, n_blocks))
+    raise SrkitError("not an ESRGAN state dict: no body.0.rdb1, RRDB_trunk.0.RDB1 or model.1.sub.0.RDB1 keys")
+
+
+def _rename(state: Mapping[str, torch.Tensor], name: Callable[[str], str | None]) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        new = name(key)
+        if new is None:
+            raise SrkitError(f"ESRGAN state dict: unexpected key {key}")
+        out[new] = value
+    return out
+
+
+def _esrgan_key(key: str) -> str | None:
+    if m := _ESRGAN_BLOCK.match(key):
+        return f"body.{m.group(1)}.rdb{m.group(2)}.{m.group(3)}"
+    part, _, leaf = key.rpartition(".")
+    if part in ("conv_first", "conv_last"):
+        return key
+    return f"{_ESRGAN[part]}.{leaf}" if part in _ESRGAN else None
+
+
+def _old_key(key: str, n_blocks: int) -> str | None:
+    if m := _OLD_BLOCK.match(key):
+        return f"body.{m.group(1)}.rdb{m.group(2)}.{m.group(3)}.{m.group(4)}"
+    if m := _OLD_TRUNK.match(key):  # the trunk's closing convolution, right after the RRDBs
+        return f"conv_body.{m.group(2)}" if int(m.group(1)) == n_blocks else None
+    m = _OLD_TOP.match(key)
+    return f"{_OLD[m.group(1)]}.{m.group(2)}" if m and m.group(1) in _OLD else None
+
+
 def rrdbnet(*, scale: int = 4, **overrides: Any) -> RRDBNet:
     """ESRGAN's generator as in the paper: 23 RRDBs, 64 features, growth 32."""
     return RRDBNet(scale=scale, **{"n_feats": 64, "n_blocks": 23, "growth": 32, **overrides})
@@ -193,4 +270,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "RRDBNet", "detect", "rrdbnet"]
+__all__ = ["ZOO", "RRDBNet", "convert_official", "detect", "rrdbnet"]

@@ -22,10 +22,16 @@ The official MatConvNet code (phoenix104104/LapSRN) upsamples features with a 3x
 (``conv_f = 3``, crop ``[0, 1, 0, 1]``), which gives the papers' parameter counts (812K, 222K); srkit's
 ``up_kernel_size=3`` does the same (PyTorch's ``padding=1, output_padding=1`` crops the other side, a one-pixel
 shift of the learned kernel). ``up_kernel_size=4`` keeps :class:`~srkit.blocks.LaplacianStep`'s 4x4 kernel.
+
+The most used PyTorch LapSRN (twtygqyy/pytorch-LapSRN, x4: ``conv_input``, ``convt_F{k}.0.cov_block``,
+``convt_R{k}``, ``convt_I{k}``; bias-free, 4x4 feature upsampler) loads into ``LapSRN(up_kernel_size=4)`` after
+:func:`convert_official`; that repository saves whole pickled models, to re-save as state dicts first.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -34,6 +40,7 @@ from torch import nn
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
 from srkit.blocks import LaplacianStep, conv2d
 from srkit.blocks.projection import bilinear_kernel
@@ -165,6 +172,65 @@ class MSLapSRN(nn.Module):
 
     def forward(self, x: torch.Tensor, scale: int | None = None) -> torch.Tensor:
         return self.forward_all(x, scale)[-1]
+
+
+_TWTYGQYY = re.compile(r"^(?:conv_input|convt_([IR])(\d+)|convt_F(\d+)\.0\.cov_block\.(\d+))\.weight$")
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A twtygqyy/pytorch-LapSRN state dict in the keys of srkit's :class:`LapSRN` (``up_kernel_size=4``), zero
+    biases added where srkit's layers have one (the function is unchanged):
+
+    ``conv_input`` -> ``head.0``; per level ``k``: ``convt_F{k}.0.cov_block.{2j}`` -> ``stages.{k-1}.embed.{2j}``
+    (the ``d`` convolutions), its last entry (the 4x4 transposed convolution) -> ``stages.{k-1}.feature_up.0``,
+    ``convt_R{k}`` -> ``stages.{k-1}.residual``, ``convt_I{k}`` -> ``stages.{k-1}.image_up`` (bias-free in both).
+
+    Raises:
+        SrkitError: not that layout.
+    """
+    require(state, ("conv_input.weight", "convt_I1.weight", "convt_R1.weight"), "LapSRN (twtygqyy)")
+    out: dict[str, torch.Tensor] = {}
+    for key, weight in state.items():
+        m = _TWTYGQYY.match(key)
+        if m is None or weight.ndim != 4:
+            raise SrkitError(f"not a LapSRN (twtygqyy) state dict: unexpected key {key}")
+        if m.group(1) == "I":
+            out[f"stages.{int(m.group(2)) - 1}.image_up.weight"] = weight
+            continue
+        if m.group(1) == "R":
+            name = f"stages.{int(m.group(2)) - 1}.residual"
+        elif m.group(3) is not None:
+            level, index = int(m.group(3)) - 1, int(m.group(4))
+            last = f"convt_F{m.group(3)}.0.cov_block.{index + 2}.weight" not in state
+            name = f"stages.{level}.feature_up.0" if last else f"stages.{level}.embed.{index}"
+        else:
+            name = "head.0"
+        out[f"{name}.weight"], out[f"{name}.bias"] = weight, zero_bias(weight, transposed=name.endswith("up.0"))
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`LapSRN` for a LapSRN state dict in srkit's keys (run
+    :func:`convert_official` first on a twtygqyy one), else None: the scale from the pyramid levels, ``depth``
+    from the convolutions of a level, ``up_kernel_size`` from the feature upsampler.
+
+    Example:
+        >>> detect(LapSRN(scale=8, n_feats=8, depth=2).state_dict())["scale"]
+        8
+    """
+    required: tuple[str, ...] = ("head.0.weight", "stages.0.embed.0.weight", "stages.0.feature_up.0.weight")
+    required += ("stages.0.residual.weight", "stages.0.image_up.weight")
+    if not all(k in state for k in required):
+        return None
+    n_feats, in_channels = (int(d) for d in state["head.0.weight"].shape[:2])
+    levels, depth = count(state, "stages.{}.image_up.weight"), 0
+    while f"stages.0.embed.{2 * depth}.weight" in state:
+        depth += 1
+    kernel = int(state["stages.0.feature_up.0.weight"].shape[-1])
+    if kernel not in (3, 4) or levels < 1 or state["stages.0.image_up.weight"].shape[:2] != (in_channels,) * 2:
+        return None
+    kwargs = {"in_channels": in_channels, "n_feats": n_feats, "depth": depth, "up_kernel_size": kernel}
+    return {"scale": 2**levels, **kwargs}
 
 
 def lapsrn(*, scale: int = 2, **overrides: Any) -> LapSRN:

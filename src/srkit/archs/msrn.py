@@ -5,12 +5,15 @@ https://openaccess.thecvf.com/content_ECCV_2018/html/Juncheng_Li_Multi-scale_Res
 Local multi-path learning: eight multi-scale residual blocks (:class:`srkit.blocks.MSRB`, 3x3 and 5x5 paths that
 cross-feed), whose outputs and the shallow features are concatenated (the hierarchical feature fusion structure) and
 fused by a 1x1 and a 3x3 convolution before a sub-pixel upsampler. Submodule names follow the official code
-(``head``, ``body.{i}``, ``tail.{0..3}``).
+(``head``, ``body.{i}``, ``tail.{0..3}``); the official checkpoints (``MSRN_x{2,3,4}.pt``) load after
+:func:`convert_official` has turned their mean-shift convolutions into srkit's buffers and folded their [0, 255]
+pixel range into the first and last convolutions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -19,6 +22,8 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, mean_shift, require
+from srkit.archs._edsr_parts import upsampler_scale
 from srkit.archs._registry import Builder
 from srkit.blocks import MSRB, MeanShift, conv2d
 from srkit.blocks.common import RGB_MEAN
@@ -97,6 +102,63 @@ class MSRN(nn.Module):
         return self.add_mean(self.tail(torch.cat(hierarchy, dim=1)))
 
 
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official MSRN state dict (MIVRC/MSRN-PyTorch, EDSR-PyTorch framework) in srkit's layout and pixel range;
+    a state dict already in srkit's layout passes through.
+
+    The keys are srkit's but for the mean shifts: the 1x1 convolutions ``sub_mean``/``add_mean`` (``bias = -/+
+    rgb_range * mean``) become ``shift`` buffers. The official network sees ``rgb_range x`` (255) and returns
+    ``rgb_range y``: ``head.0.weight`` is multiplied by the range and the last convolution (``tail.3``) divided
+    by it, so srkit's model takes and returns [0, 1] and computes the same image.
+
+    Raises:
+        SrkitError: neither layout, or mean shifts srkit cannot express.
+    """
+    if "sub_mean.shift" in state and "body.0.conv_3_1.weight" in state:
+        return dict(state)
+    require(state, ("sub_mean.weight", "add_mean.bias", "head.0.weight", "body.0.conv_3_1.weight"), "MSRN")
+    require(state, ("tail.3.weight", "tail.3.bias"), "MSRN")
+    sub, pixel_range = mean_shift(state, "sub_mean", -1)
+    add, add_range = mean_shift(state, "add_mean", +1)
+    if add_range != pixel_range:
+        raise SrkitError(f"MSRN mean shifts of different ranges: {pixel_range} and {add_range}")
+    out = {k: v for k, v in state.items() if not k.startswith(("sub_mean.", "add_mean."))}
+    out.update({"sub_mean.shift": sub, "add_mean.shift": add})
+    out["head.0.weight"] = out["head.0.weight"] * pixel_range
+    out["tail.3.weight"] = out["tail.3.weight"] / pixel_range
+    out["tail.3.bias"] = out["tail.3.bias"] / pixel_range
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`MSRN` for an MSRN state dict in srkit's layout (run
+    :func:`convert_official` first on an official one), else None; the scale comes from the upsampler
+    (``tail.2``), the blocks from ``body``, the features from ``head``.
+
+    Example:
+        >>> detect(MSRN(scale=3, n_feats=8, n_blocks=2).state_dict())["scale"]
+        3
+    """
+    required: tuple[str, ...] = ("sub_mean.shift", "head.0.weight", "body.0.conv_3_1.weight", "body.0.conv_5_2.weight")
+    required += ("body.0.confusion.weight", "tail.0.weight", "tail.1.weight", "tail.2.0.weight", "tail.3.weight")
+    if not all(k in state for k in required) or state["head.0.weight"].ndim != 4:
+        return None
+    n_feats, in_channels = (int(d) for d in state["head.0.weight"].shape[:2])
+    n_blocks = count(state, "body.{}.conv_3_1.weight")
+    scale = upsampler_scale(state, "tail.2", n_feats)
+    if scale is None or not (scale == 3 or scale & (scale - 1) == 0):
+        return None
+    if state["tail.0.weight"].shape[1] != (n_blocks + 1) * n_feats:
+        return None
+    return {
+        "scale": scale,
+        "in_channels": in_channels,
+        "out_channels": int(state["tail.3.weight"].shape[0]),
+        "n_feats": n_feats,
+        "n_blocks": n_blocks,
+    }
+
+
 def msrn(*, scale: int = 4, **overrides: Any) -> MSRN:
     """MSRN as in the paper (64 features, 8 MSRBs)."""
     return MSRN(scale=scale, **{"n_feats": 64, "n_blocks": 8, **overrides})
@@ -124,4 +186,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["MSRN", "ZOO", "msrn"]
+__all__ = ["MSRN", "ZOO", "convert_official", "detect", "msrn"]

@@ -4,10 +4,17 @@ https://arxiv.org/abs/1903.09814 (official code: github.com/Paper99/SRFBN_CVPR19
 A recurrent network unrolled over T steps: the same feedback block (:class:`srkit.blocks.FeedbackBlock`) reads the
 LR features and its own previous output, and every step reconstructs an SR image (deconvolution + 3x3 convolution,
 plus the interpolated input). All T images are supervised during training (:meth:`SRFBN.forward_all`).
+
+The official checkpoints (``SRFBN_x{2,3,4}_BI.pth``, ``SRFBN_x3_BD/DN.pth``, ``SRFBN-S_x*_BI.pth``) load after
+:func:`convert_official`: it renames the feedback block's lists (``upBlocks`` -> ``ups``, ``downBlocks`` ->
+``downs``, ``uptranBlocks`` -> ``fuse_lr``, ``downtranBlocks`` -> ``fuse_hr``), and, since those networks work on
+pixel values in [0, 255], folds the range into the first and last convolutions so that srkit's model still takes
+and returns [0, 1] and computes the same image.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -17,6 +24,7 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, mean_shift, require
 from srkit.archs._registry import Builder
 from srkit.blocks import FeedbackBlock, MeanShift, activation, conv2d
 from srkit.blocks.common import RGB_MEAN
@@ -110,6 +118,78 @@ class SRFBN(nn.Module):
         return self._reconstruct(skip, states[-1])
 
 
+_RENAMES = {
+    "block.upBlocks.": "block.ups.",
+    "block.downBlocks.": "block.downs.",
+    "block.uptranBlocks.": "block.fuse_lr.",
+    "block.downtranBlocks.": "block.fuse_hr.",
+    "conv_out.0.": "conv_out.",
+}
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official SRFBN state dict (Paper99/SRFBN_CVPR19 ``networks/srfbn_arch.py``, ``module.`` stripped) in
+    srkit's keys and pixel range; a state dict already in srkit's layout passes through.
+
+    Keys: ``block.upBlocks`` -> ``block.ups``, ``block.downBlocks`` -> ``block.downs``, ``block.uptranBlocks`` ->
+    ``block.fuse_lr``, ``block.downtranBlocks`` -> ``block.fuse_hr``, ``conv_out.0`` -> ``conv_out``; the mean-shift
+    convolutions ``sub_mean``/``add_mean`` (``bias = -/+ 255 * mean``) become srkit's ``shift`` buffers. Range: the
+    official network sees ``255 x`` and returns ``255 y``; with ``r`` the range read from ``sub_mean.bias``,
+    ``conv_in.0.weight`` is multiplied by ``r`` (it reads ``r (x - mean)``) and ``conv_out``'s weight and bias are
+    divided by ``r``, which is exact for the interpolated skip and the mean shift too.
+
+    Raises:
+        SrkitError: neither layout, or mean shifts srkit cannot express (a standard deviation other than 1).
+    """
+    if "sub_mean.shift" in state and "block.ups.0.0.weight" in state:
+        return dict(state)
+    require(state, ("sub_mean.weight", "add_mean.bias", "conv_in.0.weight", "block.upBlocks.0.0.weight"), "SRFBN")
+    require(state, ("conv_out.0.weight", "conv_out.0.bias"), "SRFBN")
+    sub, pixel_range = mean_shift(state, "sub_mean", -1)
+    add, add_range = mean_shift(state, "add_mean", +1)
+    if add_range != pixel_range:
+        raise SrkitError(f"SRFBN mean shifts of different ranges: {pixel_range} and {add_range}")
+    out: dict[str, torch.Tensor] = {"sub_mean.shift": sub, "add_mean.shift": add}
+    for key, value in state.items():
+        if key.startswith(("sub_mean.", "add_mean.")):
+            continue
+        prefix = next((p for p in _RENAMES if key.startswith(p)), "")
+        out[_RENAMES[prefix] + key[len(prefix) :] if prefix else key] = value
+    out["conv_in.0.weight"] = out["conv_in.0.weight"] * pixel_range
+    out["conv_out.weight"] = out["conv_out.weight"] / pixel_range
+    out["conv_out.bias"] = out["conv_out.bias"] / pixel_range
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`SRFBN` for an SRFBN state dict in srkit's layout (run
+    :func:`convert_official` first on an official one), else None. The scale comes from the projection kernel
+    (6, 7, 8, 12 for x2, x3, x4, x8), G from the up-projections, m from ``feat_in``; T is not stored (the
+    builder's 4, as every released model).
+
+    Example:
+        >>> detect(SRFBN(scale=3, n_feats=8, n_groups=2).state_dict())["n_groups"]
+        2
+    """
+    required: tuple[str, ...] = ("sub_mean.shift", "conv_in.0.weight", "conv_in.1.weight", "feat_in.0.weight")
+    required += ("block.compress_in.0.weight", "block.ups.0.0.weight", "out.0.weight", "conv_out.weight")
+    if not all(k in state for k in required) or state["conv_in.0.weight"].ndim != 4:
+        return None
+    n_feats, in_channels = int(state["feat_in.0.weight"].shape[0]), int(state["conv_in.0.weight"].shape[1])
+    kernel = int(state["block.ups.0.0.weight"].shape[-1])
+    scale = next((s for s, (k, _, _) in PROJECTION_GEOMETRY.items() if k == kernel), None)
+    out_channels = int(state["conv_out.weight"].shape[0])
+    if scale is None or state["conv_in.0.weight"].shape[0] != 4 * n_feats or out_channels != in_channels:
+        return None
+    return {
+        "scale": scale,
+        "in_channels": in_channels,
+        "out_channels": out_channels,
+        "n_feats": n_feats,
+        "n_groups": count(state, "block.ups.{}.0.weight"),
+    }
+
+
 def srfbn(*, scale: int = 4, **overrides: Any) -> SRFBN:
     """SRFBN as in the paper (m = 64, G = 6, T = 4)."""
     return SRFBN(scale=scale, **{"n_feats": 64, "n_groups": 6, "n_steps": 4, **overrides})
@@ -138,4 +218,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["SRFBN", "ZOO", "srfbn"]
+__all__ = ["SRFBN", "ZOO", "convert_official", "detect", "srfbn"]

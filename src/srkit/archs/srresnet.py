@@ -6,11 +6,20 @@ SRGAN's generator, trained alone with MSE it is SRResNet: a 9x9 convolution with
 (conv-BN-PReLU-conv-BN with a skip, :class:`srkit.blocks.ResBlock` with ``bn=True``), a convolution with batch
 norm and a long skip, two sub-pixel x2 steps (convolution to 256 channels, pixel shuffle, PReLU) and a 9x9
 convolution to the image. The paper trains x4 only.
+
+There is no official release; the most used PyTorch weights with the paper's architecture (batch norm, PReLU,
+9x9 head and tail) are Lornatang/SRGAN-PyTorch's (``SRResNet_x4-ImageNet-*.pth.tar``, keys ``conv_block1`` or
+``conv1``, ``trunk.{i}.rcb``, ``conv_block2``/``conv2``, ``upsampling.{j}.upsample_block``,
+``conv_block3``/``conv3``), which load after :func:`convert_official` (one PReLU slope repeated per channel).
+twtygqyy/pytorch-SRResNet (instance norm, pickled model) and BasicSR's MSRResNet (no batch norm, ReLU, 3x3 head)
+are other networks.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -19,6 +28,7 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, prelu_slopes
 from srkit.archs._registry import Builder
 from srkit.blocks import ResBlock, activation, conv2d
 from srkit.blocks.upsample import prime_factors
@@ -77,6 +87,75 @@ class SRResNet(nn.Module):
         return self.tail(self.upsample(self.body(f0) + f0))
 
 
+_PRELU = re.compile(r"^(?:conv_block1\.1|conv1\.1|trunk\.\d+\.rcb\.2|upsampling\.\d+\.upsample_block\.2)\.weight$")
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A Lornatang/SRGAN-PyTorch SRResNet state dict (either naming: ``conv_block1/2/3`` or ``conv1/2/3``) in the keys
+    of :class:`SRResNet`; the one-slope PReLUs become per-channel ones with that slope (the same function):
+
+    ``conv_block1.0`` -> ``head.0``, ``conv_block1.1`` -> ``head.1``; ``trunk.{i}.rcb.{m}`` -> ``body.{i}.body.{m}``;
+    ``conv_block2.0``/``.1`` -> ``body.{n}``/``body.{n+1}`` (``n`` residual blocks);
+    ``upsampling.{j}.upsample_block.{0,2}`` -> ``upsample.{3j}``/``upsample.{3j+2}``; ``conv_block3`` -> ``tail``.
+
+    Raises:
+        SrkitError: not that layout.
+    """
+    layouts = (("conv_block1", "conv_block2", "conv_block3"), ("conv1", "conv2", "conv3"))
+    names = [n for n in layouts if f"{n[0]}.0.weight" in state and f"{n[2]}.weight" in state]
+    if not names or "trunk.0.rcb.0.weight" not in state:
+        raise SrkitError("not an SRResNet (Lornatang/SRGAN-PyTorch) state dict: no trunk.0.rcb and conv_block1/conv1")
+    first, mid, last = names[0]
+    n_blocks, n_feats = count(state, "trunk.{}.rcb.0.weight"), int(state[f"{first}.0.weight"].shape[0])
+    prefixes = {
+        f"{first}.": "head.",
+        f"{mid}.0.": f"body.{n_blocks}.",
+        f"{mid}.1.": f"body.{n_blocks + 1}.",
+        f"{last}.": "tail.",
+    }
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if m := re.match(r"^trunk\.(\d+)\.rcb\.(.+)$", key):
+            new = f"body.{m.group(1)}.body.{m.group(2)}"
+        elif m := re.match(r"^upsampling\.(\d+)\.upsample_block\.([02])\.(.+)$", key):
+            new = f"upsample.{3 * int(m.group(1)) + int(m.group(2))}.{m.group(3)}"
+        else:
+            prefix = next((p for p in prefixes if key.startswith(p)), None)
+            if prefix is None:
+                raise SrkitError(f"not an SRResNet (Lornatang) state dict: unexpected key {key}")
+            new = prefixes[prefix] + key[len(prefix) :]
+        out[new] = prelu_slopes(value, n_feats, value) if _PRELU.match(key) else value
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`SRResNet` for an SRResNet state dict in srkit's keys (run
+    :func:`convert_official` first on a Lornatang one), else None; the scale comes from the sub-pixel
+    convolutions (one per prime factor).
+
+    Example:
+        >>> detect(SRResNet(scale=4, n_feats=8, n_blocks=2).state_dict())["scale"]
+        4
+    """
+    required = ("head.0.weight", "head.1.weight", "body.0.body.0.weight", "body.0.body.1.running_mean")
+    if not all(k in state for k in (*required, "upsample.0.weight", "tail.weight")):
+        return None
+    n_feats, in_channels = (int(d) for d in state["head.0.weight"].shape[:2])
+    n_blocks = count(state, "body.{}.body.0.weight")
+    factors: list[int] = []
+    while f"upsample.{3 * len(factors)}.weight" in state:
+        out = int(state[f"upsample.{3 * len(factors)}.weight"].shape[0])
+        factors.append(math.isqrt(out // n_feats) if out % n_feats == 0 else 0)
+    scale = math.prod(factors)
+    if scale < 2 or prime_factors(scale) != factors or f"body.{n_blocks + 1}.running_mean" not in state:
+        return None
+    if state["head.0.weight"].shape[-1] != 9 or state["body.0.body.0.weight"].shape[0] != n_feats:
+        return None
+    out_channels = int(state["tail.weight"].shape[0])
+    kwargs = {"in_channels": in_channels, "out_channels": out_channels, "n_feats": n_feats, "n_blocks": n_blocks}
+    return {"scale": scale, **kwargs}
+
+
 def srresnet(*, scale: int = 4, **overrides: Any) -> SRResNet:
     """SRResNet as in the paper: 16 residual blocks of 64 features."""
     return SRResNet(scale=scale, **{"n_feats": 64, "n_blocks": 16, **overrides})
@@ -113,4 +192,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "SRResNet", "srresnet"]
+__all__ = ["ZOO", "SRResNet", "convert_official", "detect", "srresnet"]

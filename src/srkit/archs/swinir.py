@@ -7,12 +7,15 @@ Transformer layers with window self-attention, alternately shifted windows, and 
 3x3 shallow-feature convolution and a sub-pixel reconstruction. The Swin layers are in :mod:`srkit.archs._swin`.
 Submodule names follow the official code (``conv_first``, ``patch_embed.norm``,
 ``layers.{i}.residual_group.blocks.{j}``, ``norm``, ``conv_after_body``, ``conv_before_upsample``, ``upsample``,
-``conv_last``).
+``conv_last``): the official classical and lightweight SR checkpoints load once :func:`convert_official` has
+dropped the two constants they may store (``relative_position_index``, ``attn_mask``), and :func:`detect` reads the
+configuration from the shapes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -22,8 +25,9 @@ from torch import nn
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count
 from srkit.archs._registry import Builder
-from srkit.archs._swin import RSTB, shifted_window_mask
+from srkit.archs._swin import RSTB, relative_position_index, shifted_window_mask
 from srkit.blocks import conv2d
 from srkit.blocks.common import RGB_MEAN
 
@@ -187,6 +191,105 @@ def _init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+_BLOCK = "layers.{}.residual_group.blocks.{}."
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official SwinIR state dict (``models/network_swinir.py``) in srkit's keys: the same names, without the
+    constants srkit derives instead of storing (each block's ``attn.relative_position_index``, checked against
+    srkit's, and the shifted blocks' ``attn_mask``, which depends on the training patch size). A state dict
+    without them (srkit's own, or a pruned one) passes through.
+
+    Raises:
+        SrkitError: not a SwinIR state dict, or a stored relative-position index that differs from srkit's.
+
+    Example:
+        >>> sorted(convert_official({"conv_first.weight": torch.zeros(1), _BLOCK.format(0, 0) + "attn.qkv.weight":
+        ...     torch.zeros(1), _BLOCK.format(0, 1) + "attn_mask": torch.zeros(1)}))[0]
+        'conv_first.weight'
+    """
+    probe = _BLOCK.format(0, 0) + "attn.qkv.weight"
+    if "conv_first.weight" not in state or probe not in state:
+        raise SrkitError(f"not a SwinIR state dict: no conv_first.weight or {probe}")
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key.endswith(".attn_mask"):
+            continue
+        if key.endswith(".attn.relative_position_index"):
+            ws = (math.isqrt(value.shape[0]) if value.ndim == 2 else 0) or 1
+            if value.shape != (ws * ws, ws * ws) or not torch.equal(value.cpu().long(), relative_position_index(ws)):
+                raise SrkitError(f"{key} is not the relative-position index of a {ws}x{ws} window")
+            continue
+        out[key] = value
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`SwinIR` for a SwinIR state dict in srkit's keys (run
+    :func:`convert_official` first on an official one), else None.
+
+    The embedding size and channels come from ``conv_first``; the RSTB depths from the blocks counted per layer; the
+    heads and the window size from each layer's relative-position table (``(2 ws - 1)^2`` rows, one column per
+    head); the MLP ratio from ``fc1``; the upsampler from the reconstruction keys (``conv_before_upsample``:
+    classical ``pixelshuffle``; ``upsample.0`` alone: lightweight ``pixelshuffledirect``) and the scale from its
+    convolutions. Variants srkit does not build are refused: real-world SwinIR (``nearest+conv``: ``conv_up1``),
+    the large model's ``3conv`` residual connections, denoising/JPEG models (no upsampler), absolute position
+    embeddings.
+
+    Example:
+        >>> m = SwinIR(scale=3, n_feats=12, depths=(2, 2), n_heads=(2, 3), window_size=4)
+        >>> {k: v for k, v in detect(m.state_dict()).items() if k in ("scale", "depths", "n_heads", "window_size")}
+        {'scale': 3, 'depths': (2, 2), 'n_heads': (2, 3), 'window_size': 4}
+    """
+    table = _BLOCK.format(0, 0) + "attn.relative_position_bias_table"
+    required = ("conv_first.weight", "patch_embed.norm.weight", table, "norm.weight", "conv_after_body.weight")
+    if not all(k in state for k in required) or "layers.0.conv.weight" not in state:
+        return None  # "3conv" residual connections keep their convolutions under conv.0 / conv_after_body.0
+    if "absolute_pos_embed" in state or "conv_up1.weight" in state or state["conv_first.weight"].ndim != 4:
+        return None
+    n_feats, in_channels = (int(d) for d in state["conv_first.weight"].shape[:2])
+    n_layers = count(state, "layers.{}.conv.weight")
+    depths = tuple(count(state, _BLOCK.format(i, "{}") + "norm1.weight") for i in range(n_layers))
+    tables = [state[_BLOCK.format(i, 0) + "attn.relative_position_bias_table"] for i in range(len(depths))]
+    side = math.isqrt(int(tables[0].shape[0]))
+    window_size, hidden = (side + 1) // 2, int(state[_BLOCK.format(0, 0) + "mlp.fc1.weight"].shape[0])
+    if 0 in depths or side * side != tables[0].shape[0] or side % 2 == 0 or any(t.ndim != 2 for t in tables):
+        return None
+    kwargs: dict[str, Any] = {
+        "in_channels": in_channels,
+        "n_feats": n_feats,
+        "depths": depths,
+        "n_heads": tuple(int(t.shape[1]) for t in tables),
+        "window_size": window_size,
+        "mlp_ratio": hidden / n_feats,
+        "qkv_bias": _BLOCK.format(0, 0) + "attn.qkv.bias" in state,
+    }
+    if "conv_before_upsample.0.weight" in state and "conv_last.weight" in state:
+        steps: list[int] = []  # filters of the sub-pixel convolutions upsample.0, .2, ...: 4 x 64 (x2) or 9 x 64 (x3)
+        while f"upsample.{2 * len(steps)}.weight" in state:
+            steps.append(int(state[f"upsample.{2 * len(steps)}.weight"].shape[0]))
+        valid = steps == [576] or (steps and steps == [256] * len(steps))
+        if state["conv_before_upsample.0.weight"].shape[0] != 64 or not valid:
+            return None
+        scale = 3 if steps == [576] else 2 ** len(steps)
+        out_channels, upsampler = int(state["conv_last.weight"].shape[0]), "pixelshuffle"
+    elif "upsample.0.weight" in state and "conv_last.weight" not in state:
+        up = int(state["upsample.0.weight"].shape[0])
+        scale = math.isqrt(up // in_channels)
+        if scale < 1 or scale * scale * in_channels != up:
+            return None
+        out_channels, upsampler = in_channels, "pixelshuffledirect"
+    else:
+        return None
+    return {"scale": scale, **kwargs, "out_channels": out_channels, "upsampler": upsampler}
+
+
+def arch_name(kwargs: Mapping[str, Any]) -> str:
+    """The registry name of the variant :func:`detect`'s arguments describe: ``swinir`` (classical,
+    ``pixelshuffle``) or ``swinir_light`` (lightweight, ``pixelshuffledirect``)."""
+    return "swinir_light" if kwargs.get("upsampler") == "pixelshuffledirect" else "swinir"
+
+
 def swinir(*, scale: int = 2, **overrides: Any) -> SwinIR:
     """Classical SwinIR (embed 180, 6 RSTB x 6 layers, 6 heads, window 8, pixelshuffle)."""
     kw: dict[str, Any] = {"n_feats": 180, "depths": (6,) * 6, "n_heads": (6,) * 6, "upsampler": "pixelshuffle"}
@@ -218,8 +321,8 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             name="swinir",
             arch="SwinIR",
             paper=PAPER,
-            scales=(2, 3, 4),
-            params={2: 11_752_487, 3: 11_937_127, 4: 11_900_199},
+            scales=(2, 3, 4, 8),
+            params={2: 11_752_487, 3: 11_937_127, 4: 11_900_199, 8: 12_047_911},
             published_params={2: 11_750_000, 3: 11_940_000, 4: 11_900_000},
             multiple_of=8,
             receptive_field=263,
@@ -245,7 +348,10 @@ ZOO: list[tuple[Builder, ModelCard]] = [
                 },
                 "[SwinIR] (DF2K-trained)",
             ),
-            notes=_NOTES + "Published rows: DIV2K-trained first, then DF2K-trained (published_for returns the first).",
+            notes=_NOTES
+            + "Published rows: DIV2K-trained first, then DF2K-trained (published_for returns the first). x8 is "
+            "registered for the official x8 checkpoints (three x2 sub-pixel steps); the paper gives no x8 "
+            "parameter count.",
         ),
     ),
     (
@@ -279,4 +385,4 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "SwinIR", "swinir", "swinir_light"]
+__all__ = ["ZOO", "SwinIR", "arch_name", "convert_official", "detect", "swinir", "swinir_light"]

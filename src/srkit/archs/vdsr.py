@@ -7,10 +7,16 @@ interpolation. One network serves every scale (multi-scale training on x2, x3, x
 
 The interpolation runs inside the model; the default is srkit's MATLAB-exact bicubic (``"matlab"``), which is
 what VDSR was trained and evaluated on. 'same' zero padding, as in the paper.
+
+The most used PyTorch weights (twtygqyy/pytorch-vdsr: ``input``, ``residual_layer.{i}.conv``, ``output``, no
+biases) load after :func:`convert_official` (zero biases, renamed keys); that repository saves whole pickled
+models, so its file must first be re-saved as a state dict (srkit never unpickles code).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -20,6 +26,7 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.checks import check_positive_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
 from srkit.blocks.common import activation, conv2d
 from srkit.blocks.recursive import ConvAct
@@ -75,6 +82,72 @@ class VDSR(nn.Module):
     def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         up = interpolate(x, self.scale if scale is None else scale, self.interpolation)
         return self.tail(self.body(self.head(up))) + up
+
+
+_TWTYGQYY = re.compile(r"^(input|output|residual_layer\.(\d+)\.conv)\.weight$")
+
+
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A twtygqyy/pytorch-vdsr state dict (``input``, ``residual_layer.{i}.conv``, ``output``: bias-free 3x3
+    convolutions; or the repository's first layout, ``features.{0,2,...,38}``) in srkit's keys: ``head.0``,
+    ``body.{i}.conv``, ``tail``, each with a zero bias (the same function). The network's input there is the
+    bicubic-upscaled Y in [0, 1]; srkit's VDSR interpolates inside.
+
+    Raises:
+        SrkitError: not that layout.
+
+    Example:
+        >>> w = torch.zeros(4, 4, 3, 3)
+        >>> sorted(convert_official({"input.weight": w[:, :1], "residual_layer.0.conv.weight": w,
+        ...     "output.weight": w[:1]}))[:3]
+        ['body.0.conv.bias', 'body.0.conv.weight', 'head.0.bias']
+    """
+    if "features.0.weight" in state:
+        return _convert_features(state)
+    require(state, ("input.weight", "residual_layer.0.conv.weight", "output.weight"), "VDSR (twtygqyy)")
+    out: dict[str, torch.Tensor] = {}
+    for key, weight in state.items():
+        m = _TWTYGQYY.match(key)
+        if m is None or weight.ndim != 4:
+            raise SrkitError(f"not a VDSR (twtygqyy) state dict: unexpected key {key}")
+        name = {"input": "head.0", "output": "tail"}.get(m.group(1), f"body.{m.group(2)}.conv")
+        out[f"{name}.weight"], out[f"{name}.bias"] = weight, zero_bias(weight)
+    return out
+
+
+def _convert_features(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The repository's first layout: one ``nn.Sequential`` ``features`` of bias-free convolutions (even indices)
+    and ReLUs."""
+    n = len(state)
+    if n < 2 or set(state) != {f"features.{2 * i}.weight" for i in range(n)}:
+        raise SrkitError("not a VDSR (twtygqyy, features.N) state dict: expected only features.{0,2,4,...}.weight")
+    out: dict[str, torch.Tensor] = {}
+    for i in range(n):
+        name = "head.0" if i == 0 else "tail" if i == n - 1 else f"body.{i - 1}.conv"
+        weight = state[f"features.{2 * i}.weight"]
+        out[f"{name}.weight"], out[f"{name}.bias"] = weight, zero_bias(weight)
+    return out
+
+
+def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """Constructor arguments of :class:`VDSR` (without ``scale``: one network serves every scale, so the caller
+    chooses it) for a VDSR state dict in srkit's keys (run :func:`convert_official` first on a twtygqyy one), else
+    None. Only an exact set of keys is accepted: ``head.0``, ``body.{i}.conv``, ``tail``.
+
+    Example:
+        >>> detect(VDSR(scale=3, n_feats=8, n_layers=4).state_dict())
+        {'in_channels': 1, 'n_feats': 8, 'n_layers': 4}
+    """
+    if "head.0.weight" not in state or "tail.weight" not in state or state["head.0.weight"].ndim != 4:
+        return None
+    n_body = count(state, "body.{}.conv.weight")
+    names = ["head.0", "tail", *(f"body.{i}.conv" for i in range(n_body))]
+    if set(state) != {f"{n}.{p}" for n in names for p in ("weight", "bias")}:
+        return None
+    n_feats, in_channels = (int(d) for d in state["head.0.weight"].shape[:2])
+    if state["tail.weight"].shape[:2] != (in_channels, n_feats):
+        return None
+    return {"in_channels": in_channels, "n_feats": n_feats, "n_layers": n_body + 2}
 
 
 def vdsr(*, scale: int = 2, **overrides: Any) -> VDSR:

@@ -74,10 +74,18 @@ class ScheduleConfig:
 @dataclass(frozen=True)
 class LossConfig:
     """The pixel loss and multi-supervision: ``supervise`` is ``last`` (the final output only) or ``all``
-    (every intermediate output of ``forward_all``: DRCN recursions, LapSRN levels, SRFBN steps, MemNet)."""
+    (every intermediate output of ``forward_all``: DRCN recursions, LapSRN levels, SRFBN steps, MemNet).
+    With ``gan`` set, training is adversarial (:class:`srkit.engine.recipes.GANRecipe`) with the weights below."""
 
     pixel: str = "l1"
     supervise: str = "last"
+    gan: str | None = None  # adversarial training: vanilla | lsgan | hinge | wgan | ragan
+    discriminator: str = "unet_discriminator"
+    pixel_weight: float = 1e-2
+    perceptual_weight: float = 1.0
+    gan_weight: float = 5e-3
+    vgg_weights: str | None = None  # ImageNet VGG19 file for the content loss (default: srkit's random features)
+    d_lr: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -110,11 +118,12 @@ class TrainConfig:
     output: str = "runs/train"
 
 
-_CHOICES = {
+_CHOICES: dict[str, tuple[str | None, ...]] = {
     "TrainConfig.precision": ("fp32", "bf16", "fp16"),
     "ScheduleConfig.kind": ("constant", "step", "cosine"),
     "LossConfig.pixel": ("l1", "l2", "charbonnier"),
     "LossConfig.supervise": ("last", "all"),
+    "LossConfig.gan": (None, "vanilla", "lsgan", "hinge", "wgan", "ragan"),
     "DataConfig.on_bad_image": ("stop", "skip"),
 }
 
@@ -167,7 +176,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
         kwargs[name] = _check(value, hints[name], key)
         choices = _CHOICES.get(f"{cls.__name__}.{name}")
         if choices and kwargs[name] not in choices:
-            raise SrkitError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+            raise SrkitError(f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}")
     missing = [
         n
         for n, f in fields.items()

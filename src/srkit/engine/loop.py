@@ -36,7 +36,7 @@ from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
 from srkit.engine.plot import plot_curves
-from srkit.engine.recipes import SupervisedRecipe
+from srkit.engine.recipes import GANRecipe, SupervisedRecipe
 from srkit.engine.schedule import lr_factor
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
@@ -181,7 +181,7 @@ class _Run:
             runner = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if config.compile:
             runner = torch.compile(runner)  # type: ignore[assignment]
-        self.recipe = SupervisedRecipe(runner, pixel=config.loss.pixel, supervise=config.loss.supervise)
+        self.recipe = _recipe(config, runner, self.dev)
         self.start = 0
 
     @property
@@ -202,6 +202,8 @@ class _Run:
             if self.ema is not None and state.get("ema") is not None:
                 self.ema.load_state_dict(state["ema"])
             torch.set_rng_state(state["rng"])
+            if isinstance(self.recipe, GANRecipe) and state.get("recipe"):
+                self.recipe.load_state_dict(state["recipe"])
             self.start = int(state["step"])
         if not self.main:
             return
@@ -245,12 +247,34 @@ class _Run:
                 "step": step,
                 "config": config_to_dict(self.config),
                 "rng": torch.get_rng_state(),
+                "recipe": self.recipe.state_dict() if isinstance(self.recipe, GANRecipe) else None,
             },
         )
 
     @property
     def final_model(self) -> nn.Module:
         return self.ema.model if self.ema is not None else self.model
+
+
+def _recipe(config: TrainConfig, model: nn.Module, device: torch.device) -> SupervisedRecipe:
+    loss = config.loss
+    if loss.gan is None:
+        return SupervisedRecipe(model, pixel=loss.pixel, supervise=loss.supervise)
+    from srkit.archs import build_discriminator
+    from srkit.losses import VGG19Features
+
+    features = VGG19Features(weights=loss.vgg_weights).to(device) if loss.vgg_weights else None
+    return GANRecipe(
+        model,
+        build_discriminator(loss.discriminator).to(device),
+        kind=loss.gan,
+        pixel=loss.pixel,
+        pixel_weight=loss.pixel_weight,
+        perceptual_weight=loss.perceptual_weight,
+        gan_weight=loss.gan_weight,
+        feature_net=features,
+        d_lr=loss.d_lr,
+    )
 
 
 def _distributed(device: torch.device) -> tuple[int, int]:

@@ -40,3 +40,76 @@ class SupervisedRecipe:
             losses.append(self.loss(out.float(), target.float()))
         total = torch.stack(losses).mean()
         return {"loss": total, "pixel_last": losses[-1].detach()}
+
+
+class GANRecipe(SupervisedRecipe):
+    """Adversarial training (SRGAN, ESRGAN) as a recipe with two optimisers: each step first updates the
+    discriminator on (HR, detached SR), then returns the generator's loss
+    ``pixel_weight * pixel + perceptual_weight * content + gan_weight * adversarial`` for the loop to minimise.
+
+    The discriminator and its optimiser are part of the checkpoint (:meth:`state_dict`).
+
+    Args:
+        model: the generator.
+        discriminator: image -> realness logits (``srkit.archs.build_discriminator``).
+        kind: adversarial loss (``vanilla``, ``lsgan``, ``hinge``, ``wgan``, ``ragan``: ESRGAN's relativistic one).
+        pixel, pixel_weight: the pixel loss and its weight (ESRGAN: l1, 1e-2).
+        perceptual_weight: weight of the content loss on ``feature_net`` features (ESRGAN: 1.0 on VGG19 conv5_4).
+        gan_weight: weight of the generator's adversarial loss (ESRGAN: 5e-3).
+        feature_net: feature network of the content loss (default: srkit's fixed random features).
+        d_lr: the discriminator's learning rate.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        discriminator: nn.Module,
+        *,
+        kind: str = "ragan",
+        pixel: str = "l1",
+        pixel_weight: float = 1e-2,
+        perceptual_weight: float = 1.0,
+        gan_weight: float = 5e-3,
+        feature_net: Any = None,
+        d_lr: float = 1e-4,
+    ) -> None:
+        super().__init__(model, pixel=pixel)
+        from srkit.losses import GANLoss, PerceptualLoss
+
+        self.discriminator = discriminator
+        self.d_opt = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=(0.9, 0.99))
+        self.gan = GANLoss(kind=kind)  # type: ignore[arg-type]
+        self.perceptual = (
+            PerceptualLoss(
+                layers={name: 1.0 for name in feature_net.layers} if feature_net else {"relu4": 1.0},
+                feature_net=feature_net,
+            )
+            if perceptual_weight
+            else None
+        )
+        self.weights = (pixel_weight, perceptual_weight, gan_weight)
+
+    def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
+        sr = self._forward(lr, scale)[-1]
+        self.discriminator.requires_grad_(True)
+        self.d_opt.zero_grad(set_to_none=True)
+        d_loss = self.gan.discriminator_loss(self.discriminator(hr), self.discriminator(sr.detach()))
+        d_loss.backward()
+        self.d_opt.step()
+        self.discriminator.requires_grad_(False)  # the generator's step does not train the discriminator
+        real = self.discriminator(hr).detach()
+        g_adv = self.gan.generator_loss(self.discriminator(sr), real)
+        pixel = self.loss(sr.float(), hr.float())
+        w_pix, w_perc, w_gan = self.weights
+        total = w_pix * pixel + w_gan * g_adv
+        if self.perceptual is not None:
+            total = total + w_perc * self.perceptual(sr.float(), hr.float())
+        return {"loss": total, "pixel_last": pixel.detach(), "d_loss": d_loss.detach(), "g_adv": g_adv.detach()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"discriminator": self.discriminator.state_dict(), "d_optimizer": self.d_opt.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.d_opt.load_state_dict(state["d_optimizer"])
