@@ -66,7 +66,7 @@ def recipe(name: str, quick: bool) -> dict[str, Any]:
     scale = 4 if 4 in card.scales else card.scales[0]
     if quick:  # minutes on a 2-core CPU: smaller batches, cosine decay, Adam at 1e-3 (small) / 2e-4 (large)
         small = card.params[scale] < 100_000
-        patch, batch, steps = min(patch, 32), min(batch, 16), 2000 if small else 600
+        patch, batch, steps = (min(patch, 32), min(batch, 16), 2000) if small else (min(patch, 24), 8, 400)
         lr = 1e-3 if small else 2e-4
         schedule = {"kind": "cosine", "warmup": 20}
     cfg = {

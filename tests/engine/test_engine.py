@@ -236,3 +236,16 @@ def test_gan_recipe_trains_and_resumes(images: Path, tmp_path: Path) -> None:
     assert set(state["recipe"]) == {"discriminator", "d_optimizer"}
     with pytest.raises(SrkitError, match=r"config\.loss\.gan must be one of"):
         config_from_dict(_config(images, tmp_path / "x", loss={"gan": "nope"}))
+
+
+def test_tensorboard_logs_or_a_clear_error(images: Path, tmp_path: Path) -> None:
+    cfg = config_from_dict(_config(images, tmp_path / "tb", tensorboard=True, steps=2, ckpt_every=2))
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(SrkitError, match="needs the tensorboard package"):
+            train(cfg, progress=False)
+        assert not (tmp_path / "tb").exists()  # checked before anything is written
+        return
+    train(cfg, progress=False)
+    assert any((tmp_path / "tb" / "tensorboard").iterdir())

@@ -113,6 +113,7 @@ class TrainConfig:
     compile: bool = False
     ema: float | None = None  # decay, e.g. 0.999
     log_every: int = 50
+    tensorboard: bool = False  # also log to output/tensorboard (needs the tensorboard package: srkit[tensorboard])
     val_every: int = 0  # 0: validate at the end only
     ckpt_every: int = 500
     output: str = "runs/train"

@@ -277,6 +277,15 @@ def _recipe(config: TrainConfig, model: nn.Module, device: torch.device) -> Supe
     )
 
 
+def _tensorboard_writer() -> Any:
+    """TensorBoard's ``SummaryWriter`` class; checked before a run writes anything."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise SrkitError("config.tensorboard needs the tensorboard package: pip install 'srkit[tensorboard]'") from None
+    return SummaryWriter
+
+
 def _distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size) under ``torchrun`` (the process group is started here: gloo on CPU, NCCL on CUDA)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -304,6 +313,7 @@ def train(
     """
     if device == "cuda" and "LOCAL_RANK" in os.environ:
         device = f"cuda:{os.environ['LOCAL_RANK']}"
+    writer = _tensorboard_writer() if config.tensorboard else None
     Path(config.output).mkdir(parents=True, exist_ok=True)
     run = _Run(config, device)
     run.restore(resume)
@@ -314,6 +324,7 @@ def train(
         total=config.steps, initial=run.start, desc="train", unit="step", disable=None if show is None else not show
     )
     log_file = run.log_path.open("a", encoding="utf-8", newline="") if run.main else None
+    board = writer(str(run.out / "tensorboard")) if run.main and writer is not None else None
     try:
         for step, batch in _batches(config, run.start, _in_channels(run.model), run.rank, run.world):
             loss_value = run.step(step, batch)
@@ -330,6 +341,11 @@ def train(
                 ]
                 csv.writer(log_file).writerow(row + ([f"{val[0]:.4f}", f"{val[1]:.5f}"] if val else ["", ""]))
                 log_file.flush()
+                if board is not None:
+                    board.add_scalar("train/loss", loss_value, done)
+                    board.add_scalar("train/lr", run.sched.get_last_lr()[0], done)
+                    if val:
+                        board.add_scalar("val/psnr", val[0], done)
             bar.set_postfix(loss=f"{loss_value:.4f}", **({"psnr": f"{val[0]:.2f}"} if val else {}))
             bar.update()
             if done % config.ckpt_every == 0 or done == config.steps:
@@ -338,6 +354,8 @@ def train(
         bar.close()
         if log_file:
             log_file.close()
+        if board is not None:
+            board.close()
     val = None
     if run.main:
         val = validate(run.final_model, config, run.dev)
