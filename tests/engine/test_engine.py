@@ -249,3 +249,22 @@ def test_tensorboard_logs_or_a_clear_error(images: Path, tmp_path: Path) -> None
         return
     train(cfg, progress=False)
     assert any((tmp_path / "tb" / "tensorboard").iterdir())
+
+
+def test_full_disk_never_corrupts_the_latest_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.engine import save_checkpoint
+
+    latest = tmp_path / "latest.pt"
+    save_checkpoint(latest, {"model": {"w": torch.ones(2)}, "step": 1})
+    before = latest.read_bytes()
+
+    def disk_full(obj: object, f: object) -> None:
+        f.write(b"partial")  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(SrkitError, match="cannot write checkpoint .*No space left"):
+        save_checkpoint(latest, {"model": {"w": torch.zeros(2)}, "step": 2})
+    assert latest.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pt"]
+    assert load_checkpoint(latest)["step"] == 1
