@@ -263,7 +263,7 @@ def test_full_disk_never_corrupts_the_latest_checkpoint(tmp_path: Path, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(SrkitError, match="cannot write checkpoint .*No space left"):
+    with pytest.raises(SrkitError, match=r"cannot write checkpoint .*No space left"):
         save_checkpoint(latest, {"model": {"w": torch.zeros(2)}, "step": 2})
     assert latest.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pt"]
