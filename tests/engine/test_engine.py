@@ -268,3 +268,13 @@ def test_full_disk_never_corrupts_the_latest_checkpoint(tmp_path: Path, monkeypa
     assert latest.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pt"]
     assert load_checkpoint(latest)["step"] == 1
+
+
+def test_precision_options(images: Path, tmp_path: Path) -> None:
+    cfg = config_from_dict(
+        _config(images, tmp_path / "bf16", precision="bf16", channels_last=True, steps=2, ckpt_every=2)
+    )
+    assert np.isfinite(train(cfg, progress=False).loss)
+    with pytest.raises(SrkitError, match="fp16 needs a CUDA device"):
+        train(config_from_dict(_config(images, tmp_path / "fp16", precision="fp16")), progress=False)
+    assert not (tmp_path / "fp16").exists()

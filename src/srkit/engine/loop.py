@@ -175,6 +175,8 @@ class _Run:
         )
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, config.steps, config.schedule))
         self.ema = EMA(self.model, config.ema) if config.ema else None
+        # fp16 (CUDA) needs loss scaling against gradient underflow; bf16 and fp32 do not
+        self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
         runner: nn.Module = self.model
         if self.world > 1:
             ids = [self.dev.index] if self.dev.type == "cuda" else None
@@ -204,6 +206,8 @@ class _Run:
             torch.set_rng_state(state["rng"])
             if isinstance(self.recipe, GANRecipe) and state.get("recipe"):
                 self.recipe.load_state_dict(state["recipe"])
+            if self.scaler is not None and state.get("scaler"):
+                self.scaler.load_state_dict(state["scaler"])
             self.start = int(state["step"])
         if not self.main:
             return
@@ -222,10 +226,18 @@ class _Run:
         with _autocast(self.config.precision, self.dev):
             losses = self.recipe.training_step({"lr": lr_img, "hr": hr_img, "scale": batch["scale"]})
         self.opt.zero_grad(set_to_none=True)
-        losses["loss"].backward()
+        if self.scaler is not None:
+            self.scaler.scale(losses["loss"]).backward()
+            self.scaler.unscale_(self.opt)
+        else:
+            losses["loss"].backward()
         if self.config.optim.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.optim.grad_clip)
-        self.opt.step()
+        if self.scaler is not None:
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            self.opt.step()
         self.sched.step()
         if self.ema is not None:
             self.ema.update(self.model)
@@ -248,6 +260,7 @@ class _Run:
                 "config": config_to_dict(self.config),
                 "rng": torch.get_rng_state(),
                 "recipe": self.recipe.state_dict() if isinstance(self.recipe, GANRecipe) else None,
+                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             },
         )
 
@@ -313,6 +326,8 @@ def train(
     """
     if device == "cuda" and "LOCAL_RANK" in os.environ:
         device = f"cuda:{os.environ['LOCAL_RANK']}"
+    if config.precision == "fp16" and not device.startswith("cuda"):
+        raise SrkitError("precision fp16 needs a CUDA device; use bf16 on the CPU")
     writer = _tensorboard_writer() if config.tensorboard else None
     Path(config.output).mkdir(parents=True, exist_ok=True)
     run = _Run(config, device)
