@@ -33,7 +33,7 @@ def _panel(
         return
     xs = [p[0] for p in points]
     ys = [math.log10(max(p[1], 1e-12)) if log else p[1] for p in points]
-    lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
+    lo_x, hi_x, lo_y, hi_y = 0.0, max(xs), min(ys), max(ys)  # both panels start at step 0
     span_x, span_y = (hi_x - lo_x) or 1.0, (hi_y - lo_y) or 1.0
     pix = [
         (x0 + (x - lo_x) / span_x * (x1 - x0), y1 - (y - lo_y) / span_y * (y1 - y0))
