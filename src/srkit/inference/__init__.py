@@ -1,0 +1,23 @@
+"""Inference helpers: padding to a model card's size rules, tiled memory-bounded upscaling, and export to ONNX
+and TorchScript.
+
+Example::
+
+    from srkit.inference import upscale_tensor
+    sr = upscale_tensor(model.eval(), lr, tile="auto")
+"""
+
+from srkit.inference.export import check_onnx, export_onnx, export_torchscript, onnx_metadata
+from srkit.inference.tiling import auto_tile_size, crop_to, iter_tiles, pad_to_multiple, upscale_tensor
+
+__all__ = [
+    "auto_tile_size",
+    "check_onnx",
+    "crop_to",
+    "export_onnx",
+    "export_torchscript",
+    "iter_tiles",
+    "onnx_metadata",
+    "pad_to_multiple",
+    "upscale_tensor",
+]

@@ -1,0 +1,344 @@
+"""Tiled, memory-bounded inference: pad to the card's size rules, cut overlapping tiles, blend them seam-free.
+
+Layout (per axis, in LR pixels): tiles of ``tile`` pixels start every ``stride = tile - overlap`` pixels (the stride
+is rounded down to the card's ``multiple_of``, so window-attention models see the same window grid in every tile);
+the last tile ends at the image border. Neighbouring tiles therefore share at least ``overlap`` pixels.
+
+Blending: in each shared strip, each tile gives weight 0 to its outer ``margin`` pixels (whose context is cut off),
+then a linear ramp over the middle ``overlap - 2 * margin`` pixels, then weight 1; the ramps of two neighbours sum
+to one. ``margin = min(receptive_field, (overlap - 1) // 2)``, so **the tiled output equals the untiled output
+(up to float rounding) when ``overlap > 2 * receptive_field``**; the default overlap is ``2 * receptive_field + 8``
+(at least 8). Outputs are accumulated in an output buffer and a weight buffer, then divided, band by band (a band
+is one row of tiles), so that :func:`iter_tiles` can hand finished output rows to a writer.
+
+Models whose card says ``tiling=False`` (global pooling/attention) are never tiled: an explicit ``tile`` smaller
+than the image raises :class:`~srkit.SrkitError`; ``tile="auto"`` runs them on the whole image.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from collections.abc import Callable, Iterator
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from srkit._core.cards import ModelCard
+from srkit._core.errors import SrkitError
+
+__all__ = ["auto_tile_size", "crop_to", "iter_tiles", "pad_to_multiple", "upscale_tensor"]
+
+TileArg = int | Literal["auto"] | None
+ProgressFn = Callable[[int, int], None]
+
+_RAMP = 8  # LR pixels of linear blending added to twice the receptive field in the default overlap
+_UNKNOWN_RF = 16  # receptive field assumed for a model without a card
+
+
+def pad_to_multiple(x: Tensor, multiple: int, *, min_size: int = 1) -> tuple[Tensor, tuple[int, int]]:
+    """Pad ``x`` at the bottom and right so that height and width are multiples of ``multiple`` (and >= min_size).
+
+    Reflect padding; replicate padding where the image is too small to reflect (pad >= size).
+
+    Args:
+        x: images.
+        multiple: the size multiple (>= 1).
+        min_size: smallest padded height/width.
+
+    Returns:
+        ``(padded, (h, w))``: the padded images and the original size, for :func:`crop_to`.
+
+    Shape:
+        ``(B, C, H, W) -> (B, C, H', W')`` with ``H' % multiple == 0``.
+
+    Example:
+        >>> padded, size = pad_to_multiple(torch.rand(1, 3, 13, 17), 8)
+        >>> padded.shape[-2:], size
+        (torch.Size([16, 24]), (13, 17))
+    """
+    if x.ndim != 4:
+        raise SrkitError(f"pad_to_multiple expects (B, C, H, W), got shape {tuple(x.shape)}")
+    if multiple < 1 or min_size < 1:
+        raise SrkitError(f"multiple and min_size must be >= 1, got {multiple} and {min_size}")
+    h, w = x.shape[-2:]
+    th = max(math.ceil(h / multiple), math.ceil(min_size / multiple)) * multiple
+    tw = max(math.ceil(w / multiple), math.ceil(min_size / multiple)) * multiple
+    ph, pw = th - h, tw - w
+    if ph == 0 and pw == 0:
+        return x, (h, w)
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode), (h, w)
+
+
+def crop_to(y: Tensor, size: tuple[int, int], scale: int = 1) -> Tensor:
+    """Crop the output of a padded input back to ``scale * size`` (undoes :func:`pad_to_multiple`).
+
+    Example:
+        >>> crop_to(torch.rand(1, 3, 32, 48), (13, 17), scale=2).shape
+        torch.Size([1, 3, 26, 34])
+    """
+    return y[..., : size[0] * scale, : size[1] * scale]
+
+
+def _card(model: nn.Module) -> ModelCard | None:
+    card = getattr(model, "card", None)
+    return card if isinstance(card, ModelCard) else None
+
+
+def _rf(model: nn.Module) -> int:
+    card = _card(model)
+    return _UNKNOWN_RF if card is None else card.receptive_field
+
+
+def _param_ref(model: nn.Module) -> Tensor | None:
+    return next(iter(model.parameters()), None)
+
+
+def _available_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not Linux: assume 4 GiB
+        return 4 << 30
+
+
+def auto_tile_size(
+    model: nn.Module,
+    *,
+    scale: int = 4,
+    device: torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    budget_bytes: int | None = None,
+) -> int:
+    """An LR tile size that should fit in half of the free memory of ``device``.
+
+    Heuristic: one LR pixel costs ``elem * (2 * sqrt(P) + 4 * C * scale**2)`` bytes, with ``P`` the model's
+    parameter count (a proxy for feature width x depth of live activations) and the second term the HR output;
+    the tile is the square root of ``budget / cost``, rounded down to the card's ``multiple_of``, between 64 and 4096.
+
+    Args:
+        model: the model (its card, if any, gives ``multiple_of`` and ``out_channels``).
+        scale: the output scale.
+        device: where the tiles run (default: the model's parameters' device).
+        dtype: the tiles' dtype (default: the model's parameters' dtype).
+        budget_bytes: memory to use (default: half of the free memory: ``torch.cuda.mem_get_info`` on CUDA,
+            ``SC_AVPHYS_PAGES * SC_PAGE_SIZE`` elsewhere).
+
+    Returns:
+        The LR tile size.
+
+    Example:
+        >>> auto_tile_size(nn.Conv2d(3, 3, 3), scale=2, budget_bytes=1 << 20) >= 64
+        True
+    """
+    ref = _param_ref(model)
+    dev = device or (ref.device if ref is not None else torch.device("cpu"))
+    dt = dtype or (ref.dtype if ref is not None else torch.float32)
+    budget = _available_bytes(dev) // 2 if budget_bytes is None else budget_bytes
+    card = _card(model)
+    channels = 3 if card is None else card.out_channels
+    params = sum(p.numel() for p in model.parameters())
+    elem = torch.empty((), dtype=dt).element_size()
+    per_px = elem * (2 * math.sqrt(max(params, 1)) + 4 * channels * scale * scale)
+    mult = 1 if card is None else card.multiple_of
+    size = int(math.sqrt(max(budget, 0) / per_px))
+    return max(64, min(4096, size)) // mult * mult
+
+
+def _call(model: nn.Module, x: Tensor, scale: int | None) -> Tensor:
+    if scale is not None and "scale" in inspect.signature(model.forward).parameters:
+        out: Tensor = model(x, scale=scale)
+    else:
+        out = model(x)
+    return out
+
+
+def _run(model: nn.Module, x: Tensor, scale: int | None, dev: torch.device, dt: torch.dtype) -> tuple[Tensor, int]:
+    """Run the model on one (padded) piece; returns the cropped float32 output on x's device and the scale."""
+    card = _card(model)
+    mult, min_size = (1, 1) if card is None else (card.multiple_of, card.min_size)
+    padded, size = pad_to_multiple(x, mult, min_size=min_size)
+    out = _call(model, padded.to(dev, dt), scale)
+    s = out.shape[-2] // padded.shape[-2]
+    if out.ndim != 4 or s < 1 or out.shape[-2:] != (s * padded.shape[-2], s * padded.shape[-1]):
+        raise SrkitError(f"the model returned shape {tuple(out.shape)} for input {tuple(padded.shape)}: not x{s}")
+    if scale is not None and s != scale:
+        raise SrkitError(f"the model upscales x{s}, not x{scale} (is it built for scale {scale}?)")
+    return crop_to(out, size, s).to(x.device, torch.float32), s
+
+
+def _starts(length: int, tile: int, stride: int) -> list[int]:
+    starts = [0]
+    while starts[-1] + tile < length:
+        starts.append(starts[-1] + stride)
+    return starts
+
+
+def _window(n: int, lo_inner: bool, hi_inner: bool, margin: int, ramp: int, device: torch.device) -> Tensor:
+    """1-D weights over ``n`` HR pixels: 0 on inner margins, a linear ramp, then 1 (ramps of neighbours sum to 1)."""
+    w = torch.ones(n, device=device)
+    up = (torch.arange(ramp, device=device, dtype=torch.float32) + 0.5) / ramp
+    if lo_inner:
+        w[:margin] = 0
+        seg = w[margin : margin + ramp]
+        seg.copy_(up[: seg.numel()])
+    if hi_inner:
+        w[n - margin :] = 0
+        a = max(0, n - margin - ramp)
+        seg = w[a : n - margin]
+        seg.copy_(torch.minimum(seg, up.flip(0)[ramp - seg.numel() :]))
+    return w
+
+
+def _check(x: Tensor, tile: TileArg, overlap: int | None) -> None:
+    if x.ndim != 4 or not x.is_floating_point():
+        raise SrkitError(f"expected float images (B, C, H, W), got {x.dtype} of shape {tuple(x.shape)}")
+    if tile is not None and tile != "auto" and (not isinstance(tile, int) or tile < 1):
+        raise SrkitError(f"tile must be a positive int, 'auto' or None, got {tile!r}")
+    if overlap is not None and overlap < 0:
+        raise SrkitError(f"overlap must be >= 0, got {overlap}")
+    if isinstance(tile, int) and overlap is not None and overlap >= tile:
+        raise SrkitError(f"overlap ({overlap}) must be smaller than tile ({tile})")
+
+
+def iter_tiles(
+    model: nn.Module,
+    x: Tensor,
+    *,
+    scale: int | None = None,
+    tile: TileArg = None,
+    overlap: int | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    on_tile: ProgressFn | None = None,
+) -> Iterator[tuple[int, int, Tensor]]:
+    """Upscale ``x`` tile by tile, yielding finished output bands top to bottom.
+
+    Each band is ``(y0, y1, rows)``: HR rows ``y0:y1`` of the final output, in float32 on ``x``'s device; the bands
+    concatenate (``torch.cat(..., dim=-2)``) to :func:`upscale_tensor`'s result. At most about one row of tiles is
+    held at a time, so a writer can stream a huge output to disk. Call ``model.eval()`` first.
+
+    Args:
+        model: an srkit model (``forward(x)`` or ``forward(x, scale=...)``); its ``card`` gives the padding and
+            overlap rules (a model without a card: no padding, receptive field assumed 16).
+        x: LR images in [0, 1].
+        scale: the scale to ask a multi-scale model for; checked against the output otherwise (None: inferred).
+        tile: LR tile size; None: no tiling; "auto": from free memory (:func:`auto_tile_size`).
+        overlap: LR pixels shared by neighbouring tiles (default ``max(8, 2 * receptive_field + 8)``); the tiled
+            output equals the untiled one when ``overlap > 2 * receptive_field``.
+        device, dtype: where and in which dtype tiles run (default: the model's parameters'); the model is not moved.
+        on_tile: called as ``on_tile(done, total)`` after each tile.
+
+    Yields:
+        ``(y0, y1, rows)`` with rows of shape ``(B, C_out, y1 - y0, scale * W)``.
+
+    Example:
+        >>> m = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2))
+        >>> [(y0, y1) for y0, y1, _ in iter_tiles(m, torch.rand(1, 3, 40, 40), tile=24, overlap=16)]
+        [(0, 30), (30, 46), (46, 80)]
+    """
+    _check(x, tile, overlap)
+    ref = _param_ref(model)
+    dev = torch.device(device) if device is not None else (ref.device if ref is not None else x.device)
+    dt = dtype or (ref.dtype if ref is not None else torch.float32)
+    card = _card(model)
+    h, w = x.shape[-2:]
+    if tile == "auto":
+        tile = auto_tile_size(model, scale=scale or max(card.scales if card else (4,)), device=dev, dtype=dt)
+        if card is not None and not card.tiling:
+            tile = None
+    if tile is not None and card is not None and not card.tiling and (h > tile or w > tile):
+        raise SrkitError(f"model {card.name!r} cannot be tiled (global pooling/attention): use tile=None")
+    rf = _rf(model)
+    ov = max(8, 2 * rf + _RAMP) if overlap is None else overlap
+    if tile is not None and ov >= tile:
+        raise SrkitError(f"overlap ({ov}, from receptive field {rf}) must be smaller than tile ({tile})")
+    if tile is None or (h <= tile and w <= tile):
+        with torch.no_grad():
+            out, _ = _run(model, x, scale, dev, dt)
+        if on_tile is not None:
+            on_tile(1, 1)
+        yield 0, out.shape[-2], out
+        return
+    mult = 1 if card is None else card.multiple_of
+    stride = max(mult, (tile - ov) // mult * mult)
+    ov = tile - stride
+    margin = min(rf, (ov - 1) // 2)
+    ramp = ov - 2 * margin
+    ys, xs = _starts(h, tile, stride), _starts(w, tile, stride)
+    total, done = len(ys) * len(xs), 0
+    acc = wsum = None
+    lo = 0  # HR row of acc[..., 0, :]
+    s = 0
+    for bi, y0 in enumerate(ys):
+        y1 = min(y0 + tile, h)
+        for xi, x0 in enumerate(xs):
+            x1 = min(x0 + tile, w)
+            with torch.no_grad():
+                out, s = _run(model, x[..., y0:y1, x0:x1], scale, dev, dt)
+            if acc is None or wsum is None:
+                acc = x.new_zeros((x.shape[0], out.shape[1], y1 * s - lo, w * s), dtype=torch.float32)
+                wsum = x.new_zeros((1, 1, y1 * s - lo, w * s), dtype=torch.float32)
+            if xi == 0 and acc.shape[-2] < y1 * s - lo:  # grow the buffer down to this band's end
+                grow = y1 * s - lo - acc.shape[-2]
+                acc = torch.cat([acc, acc.new_zeros((*acc.shape[:2], grow, acc.shape[-1]))], dim=-2)
+                wsum = torch.cat([wsum, wsum.new_zeros((1, 1, grow, wsum.shape[-1]))], dim=-2)
+            wy = _window((y1 - y0) * s, y0 > 0, y1 < h, margin * s, ramp * s, x.device)
+            wx = _window((x1 - x0) * s, x0 > 0, x1 < w, margin * s, ramp * s, x.device)
+            top = y0 * s - lo  # rows above lo carry zero weight (inner margin), so they are skipped
+            skip = max(0, -top)
+            weight = wy[skip:, None] * wx[None, :]
+            rows = slice(top + skip, (y1 - y0) * s + top)
+            acc[..., rows, x0 * s : x1 * s] += out[..., skip:, :] * weight
+            wsum[..., rows, x0 * s : x1 * s] += weight
+            done += 1
+            if on_tile is not None:
+                on_tile(done, total)
+        assert acc is not None and wsum is not None
+        fin = h * s if bi == len(ys) - 1 else (ys[bi + 1] + margin) * s  # rows no later band touches
+        n = fin - lo
+        yield lo, fin, acc[..., :n, :] / wsum[..., :n, :]
+        acc, wsum, lo = acc[..., n:, :], wsum[..., n:, :], fin
+
+
+def upscale_tensor(
+    model: nn.Module,
+    x: Tensor,
+    *,
+    scale: int | None = None,
+    tile: TileArg = None,
+    overlap: int | None = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    on_tile: ProgressFn | None = None,
+) -> Tensor:
+    """Upscale ``x`` with ``model``, padding to its card's size rules and optionally tiling (see :func:`iter_tiles`).
+
+    Args:
+        model: an srkit model in eval mode.
+        x: LR images in [0, 1].
+        scale, tile, overlap, device, dtype, on_tile: as in :func:`iter_tiles`.
+
+    Returns:
+        The upscaled images, in ``x``'s dtype and device (not clamped).
+
+    Shape:
+        ``(B, C, H, W) -> (B, C_out, scale * H, scale * W)``.
+
+    Example:
+        >>> m = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2))
+        >>> upscale_tensor(m, torch.rand(1, 3, 37, 53), tile=24, overlap=16).shape
+        torch.Size([1, 3, 74, 106])
+    """
+    bands = [
+        b
+        for _, _, b in iter_tiles(
+            model, x, scale=scale, tile=tile, overlap=overlap, device=device, dtype=dtype, on_tile=on_tile
+        )
+    ]
+    return torch.cat(bands, dim=-2).to(x.dtype)
