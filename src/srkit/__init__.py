@@ -41,6 +41,7 @@ from srkit.functional import (
     to_uint8,
     ycbcr_to_rgb,
 )
+from srkit.inference import check_onnx, export_onnx, export_torchscript, upscale_tensor
 from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
 
 __version__ = "0.1.0"
@@ -67,11 +68,14 @@ __all__ = [
     "__version__",
     "atomic_write_text",
     "build_model",
+    "check_onnx",
     "check_output_path",
     "create_model",
     "degrade",
     "evaluate",
     "example_folder",
+    "export_onnx",
+    "export_torchscript",
     "format_table",
     "get_method",
     "imresize",
@@ -97,6 +101,7 @@ __all__ = [
     "to_markdown",
     "to_uint8",
     "train",
+    "upscale_tensor",
     "write_image",
     "write_reports",
     "ycbcr_to_rgb",

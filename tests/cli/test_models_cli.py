@@ -78,3 +78,17 @@ def test_bench_official_weights_on_examples(capsys: pytest.CaptureFixture[str]) 
     assert rows["imdn"] > rows["bicubic"] + 0.3  # a trained network beats bicubic on the bundled examples (+0.66 dB)
     code, _, err = _run(["bench", "--weights", str(pth), "--scale", "2", "--no-progress"], capsys)
     assert code == 1 and "holds a x4 imdn model, not x2" in err
+
+
+def test_export_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("onnxruntime", reason="onnxruntime (srkit[export]) not installed")
+    pth = _weights() / "IMDN" / "IMDN_x2.pth"
+    out = tmp_path / "imdn.onnx"
+    code, text, _ = _run(["export", str(pth), "-o", str(out)], capsys)
+    assert code == 0 and out.is_file() and "max difference" in text
+    code, _, err = _run(["export", str(pth), "-o", str(out)], capsys)
+    assert code == 1 and "pass --overwrite" in err
+    code, _, _ = _run(["export", str(pth), "--format", "torchscript", "-o", str(tmp_path / "imdn.pt")], capsys)
+    assert code == 0 and (tmp_path / "imdn.pt").is_file()
+    code, _, err = _run(["export", str(tmp_path / "missing.pth"), "-o", str(tmp_path / "x.onnx")], capsys)
+    assert code == 1 and "checkpoint not found" in err and not (tmp_path / "x.onnx").exists()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, models, train
+from srkit.cli import bench, export, models, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     models.add_parser(sub)
     train.add_parsers(sub)
+    export.add_parser(sub)
     return parser
 
 
