@@ -22,19 +22,12 @@ from torch import nn
 
 from srkit._core.cards import ModelCard, Published
 from srkit._core.checks import check_positive_scale
-from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
 from srkit.blocks import Recursive, activation, conv2d
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Kim, Lee, Lee, Deeply-Recursive Convolutional Network for Image Super-Resolution (DRCN), CVPR 2016"
-
-
-def _check_interpolation(mode: str) -> str:
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
 
 
 class DRCN(nn.Module):
@@ -70,7 +63,7 @@ class DRCN(nn.Module):
         super().__init__()
         check_positive_scale(scale)
         self.scale = scale
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         self.embed = nn.Sequential(
             conv2d(in_channels, n_feats), activation("relu"), conv2d(n_feats, n_feats), activation("relu")
         )

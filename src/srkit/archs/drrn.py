@@ -34,15 +34,9 @@ from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
 from srkit.blocks import RecursiveResidual, conv2d
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Tai, Yang, Liu, Image Super-Resolution via Deep Recursive Residual Network (DRRN), CVPR 2017"
-
-
-def _check_interpolation(mode: str) -> str:
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
 
 
 class DRRN(nn.Module):
@@ -82,7 +76,7 @@ class DRRN(nn.Module):
             raise SrkitError(f"DRRN needs n_blocks >= 1, got {n_blocks}")
         check_positive_scale(scale)
         self.scale = scale
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         blocks = [RecursiveResidual(n_feats=n_feats, n_units=n_units, bn=bn) for _ in range(n_blocks)]
         # The first block reads the image: its entry (pre-activation + convolution) takes in_channels. The block
         # has no option for this yet, so its two entry layers are replaced here, before any use.

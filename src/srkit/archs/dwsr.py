@@ -20,7 +20,7 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
 from srkit.blocks import WaveletSR
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = (
     "T. Guo, H. S. Mousavi, T. H. Vu, V. Monga, 'Deep Wavelet Prediction for Image Super-resolution', "
@@ -68,8 +68,7 @@ class DWSR(nn.Module):
         super().__init__()
         if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
             raise SrkitError(f"DWSR needs an integer scale >= 2, got {scale!r}")
-        if interpolation not in INTERPOLATIONS:
-            raise SrkitError(f"unknown interpolation {interpolation!r}; choose one of {', '.join(INTERPOLATIONS)}")
+        check_interpolation(interpolation)
         self.scale, self.interpolation = scale, interpolation
         self.body = WaveletSR(in_channels=in_channels, n_feats=n_feats, n_layers=n_layers)
 

@@ -30,15 +30,9 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
 from srkit.blocks import conv2d
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Tai, Yang, Liu, Xu, MemNet: A Persistent Memory Network for Image Restoration, ICCV 2017"
-
-
-def _check_interpolation(mode: str) -> str:
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
 
 
 def _norm(channels: int, bn: bool) -> nn.Module:
@@ -117,7 +111,7 @@ class MemNet(nn.Module):
             raise SrkitError(f"MemNet needs n_blocks, n_recursions >= 1, got {n_blocks}, {n_recursions}")
         check_positive_scale(scale)
         self.scale = scale
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         self.fenet = _pre_activated(in_channels, n_feats, 3, bn)
         self.blocks = nn.ModuleList(
             MemoryBlock(n_feats=n_feats, n_recursions=n_recursions, n_memories=m, bn=bn) for m in range(1, n_blocks + 1)

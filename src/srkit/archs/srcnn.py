@@ -29,15 +29,9 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
 from srkit.blocks.common import conv2d
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Dong, Loy, He, Tang, Image Super-Resolution Using Deep Convolutional Networks (SRCNN), ECCV 2014 / TPAMI 2016"
-
-
-def _check_interpolation(mode: str) -> str:
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
 
 
 class SRCNN(nn.Module):
@@ -73,7 +67,7 @@ class SRCNN(nn.Module):
         super().__init__()
         check_positive_scale(scale)
         self.scale = scale
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         if len(kernel_sizes) != 3:
             raise SrkitError(f"SRCNN takes three kernel sizes (f1, f2, f3), got {kernel_sizes!r}")
         f1, f2, f3 = kernel_sizes

@@ -30,15 +30,9 @@ from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
 from srkit.blocks.common import activation, conv2d
 from srkit.blocks.recursive import ConvAct
-from srkit.frameworks.base import INTERPOLATIONS, interpolate
+from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Kim, Lee, Lee, Accurate Image Super-Resolution Using Very Deep Convolutional Networks (VDSR), CVPR 2016"
-
-
-def _check_interpolation(mode: str) -> str:
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
 
 
 class VDSR(nn.Module):
@@ -74,7 +68,7 @@ class VDSR(nn.Module):
             raise SrkitError(f"VDSR needs n_layers >= 2 (head and tail), got {n_layers}")
         check_positive_scale(scale)
         self.scale = scale
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         self.head = nn.Sequential(conv2d(in_channels, n_feats), activation("relu"))
         self.body = nn.Sequential(*(ConvAct(n_feats=n_feats) for _ in range(n_layers - 2)))
         self.tail = conv2d(n_feats, in_channels)

@@ -1,6 +1,6 @@
 """The four SR frameworks of the survey (where upsampling happens) and composition of models from specs."""
 
-from srkit.frameworks.base import Framework, interpolate
+from srkit.frameworks.base import INTERPOLATIONS, Framework, check_interpolation, interpolate
 from srkit.frameworks.compose import FRAMEWORKS, ModelSpec, create_model
 from srkit.frameworks.iterative import IterativeUpDown
 from srkit.frameworks.post import PostUpsampling
@@ -9,6 +9,7 @@ from srkit.frameworks.progressive import Progressive, ProgressiveStage
 
 __all__ = [
     "FRAMEWORKS",
+    "INTERPOLATIONS",
     "Framework",
     "IterativeUpDown",
     "ModelSpec",
@@ -16,6 +17,7 @@ __all__ = [
     "PreUpsampling",
     "Progressive",
     "ProgressiveStage",
+    "check_interpolation",
     "create_model",
     "interpolate",
 ]

@@ -15,13 +15,19 @@ Outputs = list[torch.Tensor]
 INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "matlab")
 
 
+def check_interpolation(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`INTERPOLATIONS`, else raise :class:`SrkitError` listing them."""
+    if mode not in INTERPOLATIONS:
+        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    return mode
+
+
 def interpolate(x: torch.Tensor, scale: float, mode: str) -> torch.Tensor:
     """Upscale ``x`` by ``scale``: ``torch.nn.functional.interpolate`` modes, or ``"matlab"`` for srkit's
     MATLAB-exact bicubic (what VDSR-style networks were trained on; slower, shapes fixed under tracing)."""
     if mode == "matlab":
         return imresize(x, scale)
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    check_interpolation(mode)
     align = None if mode == "nearest" else False
     return F.interpolate(x, scale_factor=scale, mode=mode, align_corners=align)
 

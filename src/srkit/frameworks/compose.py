@@ -26,7 +26,7 @@ from torch import nn
 
 from srkit._core.errors import SrkitError
 from srkit.blocks import BLOCKS, UPSAMPLERS, build_block, build_upsampler
-from srkit.frameworks.base import INTERPOLATIONS, Framework
+from srkit.frameworks.base import Framework, check_interpolation
 from srkit.frameworks.iterative import IterativeUpDown
 from srkit.frameworks.post import PostUpsampling
 from srkit.frameworks.pre import PreUpsampling
@@ -156,8 +156,7 @@ def create_model(spec: Mapping[str, Any] | str | os.PathLike[str]) -> Framework:
     ms = ModelSpec.from_dict(spec)
     if ms.framework not in FRAMEWORKS:
         raise SrkitError(f"unknown framework {ms.framework!r}; choose one of {', '.join(FRAMEWORKS)}")
-    if ms.interpolation not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {ms.interpolation!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    check_interpolation(ms.interpolation)
     residual = ms.global_residual or _RESIDUALS[ms.framework][0]
     if residual not in _RESIDUALS[ms.framework]:
         raise SrkitError(
