@@ -12,7 +12,9 @@ from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_write_text, check_output_path
 from srkit.archs import build_model, list_models, load_model, model_card
 from srkit.archs.profile import model_flops
+from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED
 from srkit.data import BenchmarkPair, BenchmarkSet, example_folder, list_images, read_image, write_image
+from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 from srkit.degradations import PROTOCOLS, degrade
 from srkit.engine import TrainConfig, TrainResult, load_config, load_run, train
 from srkit.evaluation import (
@@ -41,17 +43,31 @@ from srkit.functional import (
     to_uint8,
     ycbcr_to_rgb,
 )
-from srkit.inference import check_onnx, export_onnx, export_torchscript, upscale_tensor
+from srkit.inference import (
+    Upscaler,
+    check_onnx,
+    default_output,
+    describe,
+    export_onnx,
+    export_torchscript,
+    upscale,
+    upscale_file,
+    upscale_tensor,
+)
 from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MODEL",
     "FRAMEWORKS",
+    "IMAGE_SUFFIXES",
     "KERNEL_NAMES",
     "MSSSIM",
     "PROTOCOLS",
     "PSNR",
+    "SHIPPED",
     "SSIM",
     "BenchmarkPair",
     "BenchmarkSet",
@@ -65,13 +81,16 @@ __all__ = [
     "SrkitError",
     "TrainConfig",
     "TrainResult",
+    "Upscaler",
     "__version__",
     "atomic_write_text",
     "build_model",
     "check_onnx",
     "check_output_path",
     "create_model",
+    "default_output",
     "degrade",
+    "describe",
     "evaluate",
     "example_folder",
     "export_onnx",
@@ -101,6 +120,8 @@ __all__ = [
     "to_markdown",
     "to_uint8",
     "train",
+    "upscale",
+    "upscale_file",
     "upscale_tensor",
     "write_image",
     "write_reports",

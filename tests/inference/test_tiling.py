@@ -203,4 +203,12 @@ def test_bad_input_shape_raises() -> None:
     with pytest.raises(SrkitError, match=r"\(B, C, H, W\)"):
         upscale_tensor(_shuffle_net(), torch.rand(3, 40, 40))
     with pytest.raises(SrkitError, match=r"\(B, C, H, W\)"):
-        upscale_tensor(_shuffle_net(), torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+        upscale_tensor(_shuffle_net(), torch.zeros(1, 3, 8, 8, dtype=torch.int32))
+
+
+def test_uint8_input_is_made_float_per_tile() -> None:
+    net = _shuffle_net()
+    x = torch.randint(0, 256, (1, 3, 40, 36), dtype=torch.uint8)
+    out = upscale_tensor(net, x, tile=24, overlap=16)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, upscale_tensor(net, x.float() / 255, tile=24, overlap=16))

@@ -40,6 +40,8 @@ class ModelCard:
         receptive_field: pixels of LR context one output pixel depends on (radius), for tile overlap.
         published: published Set5/Set14 results to measure against.
         notes: anything a user should know (Y-channel input, multi-scale call, ...).
+        training: for srkit's shipped weights, how they were made and what they measure (recipe, data, steps,
+            wall time, hardware, Set5/Set14 PSNR/SSIM per scale), as stored in the weights file; empty otherwise.
     """
 
     name: str
@@ -58,6 +60,7 @@ class ModelCard:
     receptive_field: int = 0
     published: tuple[Published, ...] = ()
     notes: str = ""
+    training: Mapping[str, str] = field(default_factory=dict)
 
     def published_for(self, dataset: str, scale: int) -> Published | None:
         """The published result on ``dataset`` at ``scale``, if the card has one."""

@@ -26,6 +26,7 @@ from srkit.archs import (
     rdn,
     srcnn,
     srfbn,
+    srkit_nets,
     srresnet,
     swinir,
     vdsr,
@@ -67,6 +68,7 @@ _ZOO_MODULES = (
     imdn,
     pan,
     swinir,  # iterative, feedback, efficient, transformer
+    srkit_nets,  # srkit's own (trained and shipped)
 )
 for _module in _ZOO_MODULES:
     for _builder, _card in _module.ZOO:

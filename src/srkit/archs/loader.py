@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from torch import nn
 from srkit._core.errors import SrkitError
 from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
+from srkit.archs.shipped import SHIPPED, shipped_card_entries, shipped_path
 
 DETECTIONS: list[Detection] = []  # filled explicitly in srkit/archs/__init__.py
 
@@ -45,8 +47,9 @@ def load_model(
     """Load a checkpoint into the srkit model it belongs to, in eval mode, with ``model.card`` set.
 
     Args:
-        source: a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV ``dnn_superres``
-            ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small).
+        source: the name of one of srkit's shipped models (``"srkit"``, the default quality model;
+            ``"srkit_fast"``), a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV
+            ``dnn_superres`` ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small).
         arch: the registered model name, when detection from the keys is not wanted or not possible.
         scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes); a
             different scale than the checkpoint's is an error, except for multi-scale models.
@@ -56,6 +59,9 @@ def load_model(
         SrkitError: the file is missing or unreadable, no registered model fits, or the weights do not fit the
             model (the message lists missing, unexpected and mis-shaped tensors).
     """
+    shipped = shipped_path(str(source)) if not Path(source).exists() else None
+    if shipped is not None:
+        return _load_shipped(str(source), shipped, scale=scale, device=device)
     path = Path(source)
     if not path.exists() and str(source) in MODELS:
         raise SrkitError(
@@ -88,4 +94,16 @@ def load_model(
         raise SrkitError(f"cannot tell the scale of {path} from its tensors: pass scale=S")
     model = build_model(arch, scale=chosen, **kwargs)
     load_state(model, state, source=str(path))
+    return model.to(device).eval()
+
+
+def _load_shipped(name: str, path: Path, *, scale: int | None, device: str) -> nn.Module:
+    """One of srkit's shipped models, its card carrying the training entries stored with the weights."""
+    arch = SHIPPED[name][0]
+    card = MODELS.get(arch).card
+    if scale is not None and scale not in card.scales:
+        raise SrkitError(f"{name!r} serves scales {', '.join(map(str, card.scales))}, not {scale}")
+    model = build_model(arch, scale=scale if scale is not None else max(card.scales))
+    load_state(model, read_state_dict(path), source=str(path))
+    object.__setattr__(model, "card", dataclasses.replace(card, training=shipped_card_entries(path)))
     return model.to(device).eval()

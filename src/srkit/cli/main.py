@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, export, models, train
+from srkit.cli import bench, export, models, train, upscale
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,9 +25,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="srkit", description="Image super-resolution: evaluate, train and run SR models.")
+    parser = _Parser(
+        prog="srkit", description="Image super-resolution: upscale images, evaluate, train and export SR models."
+    )
     parser.add_argument("--version", action="version", version=f"srkit {srkit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    upscale.add_parser(sub)
     bench.add_parser(sub)
     models.add_parser(sub)
     train.add_parsers(sub)

@@ -7,17 +7,27 @@ Example::
     sr = upscale_tensor(model.eval(), lr, tile="auto")
 """
 
+from srkit.inference.api import get_upscaler, upscale, upscale_file
 from srkit.inference.export import check_onnx, export_onnx, export_torchscript, onnx_metadata
 from srkit.inference.tiling import auto_tile_size, crop_to, iter_tiles, pad_to_multiple, upscale_tensor
+from srkit.inference.upscale import ImagePipeline, Upscaler, default_output, describe, resolve_device
 
 __all__ = [
+    "ImagePipeline",
+    "Upscaler",
     "auto_tile_size",
     "check_onnx",
     "crop_to",
+    "default_output",
+    "describe",
     "export_onnx",
     "export_torchscript",
+    "get_upscaler",
     "iter_tiles",
     "onnx_metadata",
     "pad_to_multiple",
+    "resolve_device",
+    "upscale",
+    "upscale_file",
     "upscale_tensor",
 ]

@@ -162,6 +162,8 @@ def _run(model: nn.Module, x: Tensor, scale: int | None, dev: torch.device, dt: 
     """Run the model on one (padded) piece; returns the cropped float32 output on x's device and the scale."""
     card = _card(model)
     mult, min_size = (1, 1) if card is None else (card.multiple_of, card.min_size)
+    if x.dtype == torch.uint8:  # 8-bit images stay 8-bit in memory; each piece becomes float in [0, 1]
+        x = x.to(dev, torch.float32).div_(255.0)
     padded, size = pad_to_multiple(x, mult, min_size=min_size)
     out = _call(model, padded.to(dev, dt), scale)
     s = out.shape[-2] // padded.shape[-2]
@@ -196,8 +198,8 @@ def _window(n: int, lo_inner: bool, hi_inner: bool, margin: int, ramp: int, devi
 
 
 def _check(x: Tensor, tile: TileArg, overlap: int | None) -> None:
-    if x.ndim != 4 or not x.is_floating_point():
-        raise SrkitError(f"expected float images (B, C, H, W), got {x.dtype} of shape {tuple(x.shape)}")
+    if x.ndim != 4 or not (x.is_floating_point() or x.dtype == torch.uint8):
+        raise SrkitError(f"expected float or uint8 images (B, C, H, W), got {x.dtype} of shape {tuple(x.shape)}")
     if tile is not None and tile != "auto" and (not isinstance(tile, int) or tile < 1):
         raise SrkitError(f"tile must be a positive int, 'auto' or None, got {tile!r}")
     if overlap is not None and overlap < 0:
@@ -226,7 +228,7 @@ def iter_tiles(
     Args:
         model: an srkit model (``forward(x)`` or ``forward(x, scale=...)``); its ``card`` gives the padding and
             overlap rules (a model without a card: no padding, receptive field assumed 16).
-        x: LR images in [0, 1].
+        x: LR images in [0, 1], or uint8 (0-255: each tile is made float, so a huge image stays 8-bit in memory).
         scale: the scale to ask a multi-scale model for; checked against the output otherwise (None: inferred).
         tile: LR tile size; None: no tiling; "auto": from free memory (:func:`auto_tile_size`).
         overlap: LR pixels shared by neighbouring tiles (default ``max(8, 2 * receptive_field + 8)``); the tiled
@@ -325,7 +327,7 @@ def upscale_tensor(
         scale, tile, overlap, device, dtype, on_tile: as in :func:`iter_tiles`.
 
     Returns:
-        The upscaled images, in ``x``'s dtype and device (not clamped).
+        The upscaled images, in ``x``'s dtype (float32 in [0, 1] for uint8 ``x``) and device (not clamped).
 
     Shape:
         ``(B, C, H, W) -> (B, C_out, scale * H, scale * W)``.
@@ -341,4 +343,4 @@ def upscale_tensor(
             model, x, scale=scale, tile=tile, overlap=overlap, device=device, dtype=dtype, on_tile=on_tile
         )
     ]
-    return torch.cat(bands, dim=-2).to(x.dtype)
+    return torch.cat(bands, dim=-2).to(torch.float32 if x.dtype == torch.uint8 else x.dtype)

@@ -1,0 +1,70 @@
+"""srkit's own trained weights, shipped inside the package (``srkit/assets/weights``), and how names map to them.
+
+``srkit.load_model("srkit")`` (the default model, the quality tier), ``"srkit_net"`` (the same) and
+``"srkit_fast"`` (the fast tier) load these files. Each is a safetensors file whose metadata holds the model card's
+``training`` entries (recipe, data, steps, wall time, hardware, measured PSNR/SSIM): srkit writes them with
+:func:`save_shipped` after training and evaluating, and :func:`shipped_card_entries` reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from srkit._core.errors import SrkitError
+from srkit._core.fileio import atomic_path
+
+DEFAULT_MODEL = "srkit"
+# shipped name -> (registered architecture, weights file)
+SHIPPED: dict[str, tuple[str, str]] = {
+    "srkit": ("srkit_net", "srkit_net.safetensors"),
+    "srkit_net": ("srkit_net", "srkit_net.safetensors"),
+    "srkit_fast": ("srkit_fast", "srkit_fast.safetensors"),
+}
+
+
+def weights_dir() -> Path:
+    """The folder of the shipped weights inside the installed package."""
+    return Path(str(resources.files("srkit") / "assets" / "weights"))
+
+
+def shipped_path(name: str) -> Path | None:
+    """The weights file of shipped model ``name``, or None if ``name`` is not a shipped model.
+
+    Raises:
+        SrkitError: ``name`` is a shipped model but its file is missing (a broken install).
+    """
+    if name not in SHIPPED:
+        return None
+    path = weights_dir() / SHIPPED[name][1]
+    if not path.is_file():
+        raise SrkitError(f"srkit's weights for {name!r} are missing from the installation ({path}): reinstall srkit")
+    return path
+
+
+def shipped_card_entries(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``training`` entries stored in a shipped weights file's metadata (empty if it has none)."""
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    raw = meta.get("srkit_training")
+    if raw is None:
+        return {}
+    entries = json.loads(raw)
+    return {str(k): str(v) for k, v in entries.items()}
+
+
+def save_shipped(
+    path: str | os.PathLike[str], state: dict[str, torch.Tensor], training: dict[str, str], *, arch: str
+) -> None:
+    """Write weights for shipping: float32 tensors, ``srkit_arch`` and the ``training`` card entries in the
+    safetensors metadata, atomically."""
+    tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items()}
+    meta = {"srkit_arch": arch, "srkit_training": json.dumps(training, sort_keys=True)}
+    with atomic_path(Path(path), overwrite=True) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)

@@ -1,0 +1,186 @@
+"""``srkit upscale INPUT... [-o OUT] [--scale S] [--model NAME|FILE]``: upscale image files, folders and globs."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+import srkit
+
+_FORMATS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "tif": ".tif", "tiff": ".tif", "bmp": ".bmp"}
+
+
+def _tile(value: str) -> int | str | None:
+    if value == "auto":
+        return "auto"
+    if value in ("0", "none", "off"):
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--tile takes auto, none or a size in LR pixels, not {value!r}") from None
+    if size < 16:
+        raise argparse.ArgumentTypeError(f"--tile must be at least 16 LR pixels, got {size}")
+    return size
+
+
+def _scale(value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale takes a number greater than 1, not {value!r}") from None
+    if not s > 1 or s > 64:
+        raise argparse.ArgumentTypeError(f"--scale must be greater than 1 and at most 64, got {value}")
+    return int(s) if s.is_integer() else s
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "upscale",
+        help="upscale images (files, folders, globs) with srkit's own model or any checkpoint",
+        description="Upscale images with srkit's default model (quality tier; --model srkit_fast for the fast tier) "
+        "or any checkpoint srkit.load_model reads. PNG, JPEG, WebP, TIFF, BMP; alpha, grayscale and 16-bit "
+        "kept; EXIF orientation applied; ICC profile and EXIF kept where the format allows. Outputs are written "
+        "atomically; PNG and TIFF outputs are streamed, so huge images need little memory.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (their images) or glob patterns")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file (one input) or folder (created if missing); default: beside each input, as NAME_xS.EXT",
+    )
+    p.add_argument("--scale", type=_scale, default=4, help="output/input size ratio, any number > 1 (default 4)")
+    p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast) or checkpoint file")
+    p.add_argument("--tile", type=_tile, default="auto", help="LR tile size, 'auto' (from free memory) or 'none'")
+    p.add_argument("--overlap", type=int, help="LR pixels shared by tiles (default: covers the receptive field)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="auto (default): bf16 for srkit's models on CPUs with native bf16 (2x faster, <= 0.003 dB), else fp32",
+    )
+    p.add_argument("--tta", action="store_true", help="self-ensemble over 8 flips/rotations (8x slower)")
+    p.add_argument("--format", choices=sorted(_FORMATS), help="output format (default: the input's)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=srkit.DEFAULT_MAX_PIXELS,
+        help=f"refuse inputs with more pixels (decompression bombs; default {srkit.DEFAULT_MAX_PIXELS})",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=run)
+
+
+def expand_inputs(patterns: list[str]) -> list[Path]:
+    """Files as given, folders as their images (sorted), globs as their matching image files; duplicates once.
+
+    Raises:
+        srkit.SrkitError: an input that is neither a file, a folder nor a glob matching an image.
+    """
+    found: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(srkit.list_images(path))
+        elif glob.has_magic(pattern):
+            hits = sorted(Path(h) for h in glob.glob(pattern, recursive=True))
+            images = [h for h in hits if h.is_file() and h.suffix.lower() in srkit.IMAGE_SUFFIXES]
+            if not images:
+                raise srkit.SrkitError(f"no image matches {pattern!r}")
+            found.extend(images)
+        else:
+            raise srkit.SrkitError(f"input not found: {pattern}")
+    unique: dict[Path, None] = {}
+    for f in found:
+        unique.setdefault(f.resolve(), None)
+    return list(unique)
+
+
+def plan_outputs(inputs: list[Path], output: str | None, scale: float, fmt: str | None) -> list[Path]:
+    """Where each input's result goes; refuses name clashes and writing over an input."""
+    suffix = _FORMATS[fmt] if fmt else None
+    single_file = output is not None and len(inputs) == 1 and Path(output).suffix.lower() in srkit.IMAGE_SUFFIXES
+    if output is not None and not single_file and Path(output).suffix.lower() in srkit.IMAGE_SUFFIXES:
+        raise srkit.SrkitError(f"{len(inputs)} inputs need an output folder, not the file name {output}")
+    targets: list[Path] = []
+    for src in inputs:
+        if single_file:
+            assert output is not None
+            targets.append(Path(output))
+        elif output is not None:
+            targets.append(Path(output) / src.with_suffix(suffix or src.suffix).name)
+        else:
+            targets.append(srkit.default_output(src, scale, suffix))
+    seen: dict[Path, Path] = {}
+    for src, dst in zip(inputs, targets, strict=True):
+        if dst.resolve() in seen:
+            raise srkit.SrkitError(f"{seen[dst.resolve()]} and {src} would both be written to {dst}")
+        if dst.resolve() in set(inputs):
+            raise srkit.SrkitError(f"the output {dst} would replace an input; choose another -o")
+        seen[dst.resolve()] = src
+    return targets
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = expand_inputs(args.inputs)
+    targets = plan_outputs(inputs, args.output, args.scale, args.format)
+    if not args.overwrite:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            raise srkit.SrkitError(f"{existing[0]}{more} exist(s); pass --overwrite to replace")
+    if args.output is not None and not (len(inputs) == 1 and targets[0] == Path(args.output)):
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+    up = srkit.Upscaler(
+        args.model, device=args.device, precision=args.precision, tile=args.tile, overlap=args.overlap, tta=args.tta
+    )
+    show = not (args.no_progress or args.quiet)
+    start, mp_in, mp_out, failed = time.perf_counter(), 0.0, 0.0, 0
+    for src, dst in zip(inputs, targets, strict=True):
+        bar = tqdm(total=0, desc=src.name, unit="tile", disable=not show, leave=False, file=sys.stderr)
+
+        def on_tile(done: int, total: int, bar: tqdm = bar) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        try:
+            (h, w), (oh, ow) = srkit.upscale_file(
+                src,
+                dst,
+                args.scale,
+                up,
+                overwrite=args.overwrite,
+                max_pixels=args.max_pixels,
+                quality=args.quality,
+                on_tile=on_tile,
+            )
+        except srkit.SrkitError as err:
+            failed += 1
+            print(f"srkit: error: {err}", file=sys.stderr)
+            continue
+        finally:
+            bar.close()
+        mp_in, mp_out = mp_in + h * w / 1e6, mp_out + oh * ow / 1e6
+        if not args.quiet:
+            print(f"{src} -> {dst} ({w}x{h} -> {ow}x{oh})")
+    done = len(inputs) - failed
+    if not args.quiet:
+        seconds = time.perf_counter() - start
+        print(
+            f"upscaled {done} image{'s' if done != 1 else ''} x{args.scale:g} with {srkit.describe(up.net)} "
+            f"({mp_in:.2f} MP in, {mp_out:.2f} MP out) in {seconds:.1f} s" + (f"; {failed} failed" if failed else "")
+        )
+    return 1 if failed else 0

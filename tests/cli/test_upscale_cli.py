@@ -1,0 +1,156 @@
+"""``srkit upscale``: inputs (files, folders, globs), outputs, formats, metadata, errors, summary and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from srkit.cli.main import main as _main
+
+
+def main(argv: list[str]) -> int:
+    """The exit code, also for argparse's exits (SystemExit)."""
+    try:
+        return _main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def _photo(path: Path, size: tuple[int, int] = (20, 16), mode: str = "RGB", **save: object) -> Path:
+    rng = np.random.default_rng(len(str(path)))
+    base = rng.integers(0, 256, (size[1] // 4 + 1, size[0] // 4 + 1, 4), dtype=np.uint8)
+    pixels = np.kron(base, np.ones((4, 4, 1), dtype=np.uint8))[: size[1], : size[0]]
+    Image.fromarray(pixels, "RGBA").convert(mode).save(path, **save)
+    return path
+
+
+def test_one_file_default_output_beside_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _photo(tmp_path / "photo.png")
+    assert main(["upscale", str(src), "--model", "srkit_fast", "--no-progress"]) == 0
+    out = tmp_path / "photo_x4.png"
+    assert Image.open(out).size == (80, 64)
+    text = capsys.readouterr().out
+    assert "upscaled 1 image x4 with srkit_fast" in text and "MP in" in text
+
+
+def test_folder_and_glob_into_an_output_folder(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    _photo(inputs / "a.png")
+    _photo(inputs / "b.jpg", mode="RGB")
+    _photo(tmp_path / "c.webp")
+    out = tmp_path / "out"
+    code = main(
+        ["upscale", str(inputs), str(tmp_path / "*.webp"), "-o", str(out), "--scale", "2", "--model", "srkit_fast"]
+    )
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.jpg", "c.webp"]
+    assert Image.open(out / "b.jpg").size == (40, 32)
+
+
+@pytest.mark.parametrize(("mode", "suffix"), [("L", ".png"), ("LA", ".png"), ("RGBA", ".png"), ("RGBA", ".webp")])
+def test_modes_are_kept(tmp_path: Path, mode: str, suffix: str) -> None:
+    src = _photo(tmp_path / f"x{suffix}", mode=mode)
+    dst = tmp_path / f"y{suffix}"
+    assert main(["upscale", str(src), "-o", str(dst), "--scale", "3", "--model", "srkit_fast"]) == 0
+    img = Image.open(dst)
+    assert img.mode == mode and img.size == (60, 48)
+
+
+def test_sixteen_bit_png_stays_sixteen_bit(tmp_path: Path) -> None:
+    import png
+
+    rng = np.random.default_rng(0)
+    rows = (np.kron(rng.integers(0, 65536, (5, 6, 3)), np.ones((4, 4, 1))).astype(np.uint16))[:18, :22]
+    src = tmp_path / "deep.png"
+    png.from_array(rows.reshape(18, -1), "RGB;16").save(str(src))
+    dst = tmp_path / "deep_x2.png"
+    assert main(["upscale", str(src), "--scale", "2", "--model", "srkit_fast"]) == 0
+    reader = png.Reader(filename=str(dst))
+    width, height, _, info = reader.read()
+    assert (width, height, info["bitdepth"], info["planes"]) == (44, 36, 16, 3)
+
+
+def test_icc_profile_and_exif_orientation(tmp_path: Path) -> None:
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    src = _photo(tmp_path / "cam.jpg", size=(24, 16), icc_profile=icc, exif=exif.tobytes())
+    dst = tmp_path / "big.jpg"
+    assert main(["upscale", str(src), "-o", str(dst), "--scale", "2", "--model", "srkit_fast"]) == 0
+    img = Image.open(dst)
+    assert img.size == (32, 48)  # displayed orientation: portrait
+    assert img.info.get("icc_profile") == icc
+    assert img.getexif().get(0x0112, 1) == 1
+
+
+def test_arbitrary_scale_and_format(tmp_path: Path) -> None:
+    src = _photo(tmp_path / "p.png", size=(21, 30))
+    assert main(["upscale", str(src), "--scale", "2.5", "--format", "tif", "--model", "srkit_fast"]) == 0
+    assert Image.open(tmp_path / "p_x2.5.tif").size == (52, 75)
+
+
+def test_existing_output_needs_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _photo(tmp_path / "p.png")
+    (tmp_path / "p_x4.png").write_bytes(b"keep me")
+    assert main(["upscale", str(src), "--model", "srkit_fast"]) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "p_x4.png").read_bytes() == b"keep me"
+    assert main(["upscale", str(src), "--model", "srkit_fast", "--overwrite"]) == 0
+    assert Image.open(tmp_path / "p_x4.png").size == (80, 64)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.png"], "input not found"),
+        (["*.nothing"], "no image matches"),
+        (["{src}", "--scale", "1"], "greater than 1"),
+        (["{src}", "--tile", "big"], "--tile"),
+        (["{src}", "--model", "no_such_model"], "no_such_model"),
+        (["{src}", "--device", "cuda"], "cuda"),
+        (["{src}", "-o", "{src}"], "replace an input"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    import torch
+
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    src = _photo(tmp_path / "p.png")
+    argv = ["upscale", *(a.replace("{src}", str(src)) for a in args)]
+    code = main([a if a != "missing.png" else str(tmp_path / a) for a in argv])
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_corrupt_input_is_reported_and_the_rest_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _photo(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "*.png"), "-o", str(out), "--model", "srkit_fast", "--scale", "2"]) == 1
+    captured = capsys.readouterr()
+    assert "bad.png" in captured.err and "1 failed" in captured.out
+    assert [p.name for p in out.iterdir()] == ["good.png"]
+
+
+def test_decompression_bomb_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _photo(tmp_path / "p.png", size=(40, 40))
+    assert main(["upscale", str(src), "--max-pixels", "1000", "--model", "srkit_fast"]) == 1
+    assert "too large" in capsys.readouterr().err
+    assert not (tmp_path / "p_x4.png").exists()
+
+
+def test_tiled_output_equals_untiled_within_one_level(tmp_path: Path) -> None:
+    src = _photo(tmp_path / "p.png", size=(90, 70))
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["upscale", str(src), "-o", str(a), "--tile", "none", "--scale", "2", "--model", "srkit_fast"]) == 0
+    assert main(["upscale", str(src), "-o", str(b), "--tile", "40", "--scale", "2", "--model", "srkit_fast"]) == 0
+    diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
+    assert diff.max() <= 1
