@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--model", default="srkit")
     parser.add_argument("--format", choices=("tif", "png"), default="tif")
-    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--precision", default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the input and output files")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="srkit_gigapixel_"))

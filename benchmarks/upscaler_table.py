@@ -79,18 +79,6 @@ class OpenCVMethod:
         return np.ascontiguousarray(out[..., ::-1])
 
 
-class UpscalerMethod:
-    """An ``srkit.Upscaler`` (whole image, no tiling) as an srkit method."""
-
-    def __init__(self, model: nn.Module | str | os.PathLike[str], name: str) -> None:
-        self.name = name
-        self.upscaler = srkit.Upscaler(model, tile=None)
-        self.scales = self.upscaler.scales
-
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
-        return self.upscaler.upscale_array(lr, scale)
-
-
 @dataclass
 class Entry:
     """One row of the table: a method, the scales it serves, and its size at x4 (None where meaningless)."""
@@ -156,12 +144,16 @@ def model_label(source: str) -> str:
     return source if source in srkit.SHIPPED else Path(source).stem
 
 
-def model_entry(label: str, source: str | nn.Module) -> Entry:
+def model_entry(label: str, source: str | nn.Module, precision: str = "auto") -> Entry:
     """One of ours: a shipped name, a checkpoint file, or (for development) a module with a card."""
-    method = UpscalerMethod(source, label)
+    method = srkit.UpscalerMethod(srkit.Upscaler(source, tile=None, precision=precision), label)
     scales = method.scales
     params, macs = network_size(method.upscaler.net, 4 if 4 in scales else max(scales))
-    notes = {"arch": method.upscaler.card.name, "training": dict(method.upscaler.card.training)}
+    notes = {
+        "arch": method.upscaler.card.name,
+        "precision": method.upscaler.precision,
+        "training": dict(method.upscaler.card.training),
+    }
     return Entry(method, method.scales, "ours", params, macs, notes)
 
 
@@ -317,10 +309,17 @@ def produced_by(args: argparse.Namespace, image_desc: str, protocol: str) -> str
         f"Produced by `{command.strip()}` on {_cpu_model()} ({os.cpu_count()} logical CPUs) with {args.threads} "
         f"threads for torch and OpenCV; speed: {image_desc}, whole colour upscale (uint8 RGB in and out), output "
         f"Mpx/s, median of {args.repeats} after a warm-up; quality: {protocol}; torch {torch.__version__}, "
-        f"OpenCV {cv}, srkit {srkit.__version__}, {datetime.date.today().isoformat()}. OpenCV rows: `dnn_superres` "
+        f"OpenCV {cv}, srkit {srkit.__version__}, {datetime.date.today().isoformat()}; srkit's rows run with "
+        f"--precision {args.precision} ({_resolved_precision(args.precision)} here). OpenCV rows: `dnn_superres` "
         "on the `.pb` graphs (its own colour handling); Params and MACs: the network alone, at x4 (for the "
         "published rows, as the paper builds it)."
     )
+
+
+def _resolved_precision(precision: str) -> str:
+    if precision != "auto":
+        return precision
+    return srkit.inference.auto_precision(srkit.build_model("srkit_fast"), torch.device("cpu"))
 
 
 def load_sets(data_root: Path, names: Sequence[str]) -> list[Any]:
@@ -346,6 +345,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--model", action="append", help="shipped name or weights file (repeatable; default: srkit_fast and srkit)"
     )
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and OpenCV (default 2)")
+    parser.add_argument(
+        "--precision", default="auto", help="srkit's precision (default auto: what `srkit upscale` uses)"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per method and scale (median)")
     parser.add_argument("--size", type=int, default=256, help="side of the square LR speed input (default 256)")
     parser.add_argument("--weights", type=Path, default=WEIGHTS, help="folder of the OpenCV .pb graphs")
@@ -379,7 +381,7 @@ def run(args: argparse.Namespace, models: Sequence[tuple[str, str | nn.Module]] 
         entries += peer_entries(args.weights, args.scales)
     if models is None:
         models = [(model_label(m), m) for m in args.model]
-    entries += [model_entry(label, source) for label, source in models]
+    entries += [model_entry(label, source, args.precision) for label, source in models]
     rows = []
     for entry in entries:
         print(f"measuring {entry.method.name} ...", flush=True)

@@ -17,27 +17,12 @@ import datetime
 import platform
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import srkit
 from srkit.archs.shipped import SHIPPED, save_shipped, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class UpscalerMethod:
-    """An evaluation method running the product path, ``Upscaler.upscale_array`` at the given scale."""
-
-    def __init__(self, upscaler: srkit.Upscaler, name: str) -> None:
-        self.upscaler, self._name = upscaler, name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
-        return self.upscaler.upscale_array(lr, scale)
 
 
 def _cpu() -> str:
@@ -81,7 +66,7 @@ def main() -> None:
     object.__setattr__(model, "card", card)
     up = srkit.Upscaler(model, tile=None)
     sets = [srkit.BenchmarkSet(args.data / s) for s in args.sets]
-    results = srkit.evaluate(UpscalerMethod(up, args.name), sets, list(card.scales), progress=False)
+    results = srkit.evaluate(srkit.UpscalerMethod(up, args.name), sets, list(card.scales), progress=False)
     recipe = Path(config.output).name
     recipe_file = next((p for p in (ROOT / "configs" / "srkit").glob("*.yaml") if recipe in p.read_text()), None)
     steps = config.steps

@@ -45,6 +45,7 @@ from srkit.functional import (
 )
 from srkit.inference import (
     Upscaler,
+    UpscalerMethod,
     check_onnx,
     default_output,
     describe,
@@ -82,6 +83,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "Upscaler",
+    "UpscalerMethod",
     "__version__",
     "atomic_write_text",
     "build_model",

@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import struct
-import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import png  # type: ignore[import-untyped]
@@ -49,6 +47,8 @@ from PIL import Image, UnidentifiedImageError
 
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_path, check_output_path
+from srkit.data._png_stream import PngStream
+from srkit.data._tiff_stream import TiffStream
 from srkit.data.io import DEFAULT_MAX_PIXELS, _first_line, _pixel_limit
 
 __all__ = [
@@ -592,8 +592,8 @@ class PictureWriter:
         self._rows = 0
         self._stack: contextlib.ExitStack | None = None
         self._tmp = Path()
-        self._png: _PngStream | None = None
-        self._tiff: _TiffStream | None = None
+        self._png: PngStream | None = None
+        self._tiff: TiffStream | None = None
         self._buffer: np.ndarray | None = None
 
     def __enter__(self) -> PictureWriter:
@@ -608,10 +608,10 @@ class PictureWriter:
             if self.format == "PNG":
                 f = stack.enter_context(open(self._tmp, "wb"))
                 exif = like.exif if like else None
-                self._png = _PngStream(f, *size, self.dtype, icc=icc, exif=exif, dpi=like.dpi if like else None)
+                self._png = PngStream(f, *size, self.dtype, icc=icc, exif=exif, dpi=like.dpi if like else None)
             elif self.format == "TIFF":
                 dpi = like.dpi if like else None
-                self._tiff = _TiffStream(self._tmp, *size, self.dtype, icc=icc, dpi=dpi, name=self.path)
+                self._tiff = TiffStream(self._tmp, *size, self.dtype, icc=icc, dpi=dpi, name=self.path)
                 stack.push(self._tiff.close)
             else:
                 self._buffer = np.empty(size, self.dtype)
@@ -705,190 +705,3 @@ def _save_with_pillow(tmp: Path, pixels: np.ndarray, fmt: str, like: Picture | N
     elif fmt == "WEBP":
         options.update(quality=quality, lossless=quality >= 100, exact=quality >= 100)
     picture_to_pil(a).save(tmp, format=fmt, **options)
-
-
-class _PngStream:
-    """A PNG encoder fed band by band: adaptive row filters (as libpng) and one zlib stream over IDAT chunks."""
-
-    _IDAT_BYTES = 1 << 20  # flush compressed data in chunks of about this size
-    _FILTER_BYTES = 1 << 18  # filter at most this many raw bytes at once (bounds the temporary arrays)
-
-    def __init__(
-        self,
-        f: BinaryIO,
-        height: int,
-        width: int,
-        channels: int,
-        dtype: np.dtype[Any],
-        *,
-        icc: bytes | None,
-        exif: bytes | None,
-        dpi: tuple[float, float] | None,
-    ) -> None:
-        self._f = f
-        self._bpp = channels * dtype.itemsize
-        self._prev = np.zeros(width * self._bpp, np.uint8)
-        self._zip = zlib.compressobj(6)
-        self._pending: list[bytes] = []
-        self._pending_bytes = 0
-        colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-        f.write(b"\x89PNG\r\n\x1a\n")
-        self._chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8 * dtype.itemsize, colour_type, 0, 0, 0))
-        if icc:
-            self._chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc))
-        if dpi:
-            self._chunk(b"pHYs", struct.pack(">IIB", round(dpi[0] / 0.0254), round(dpi[1] / 0.0254), 1))
-        if exif:
-            self._chunk(b"eXIf", exif.removeprefix(_EXIF_HEADER))
-
-    def write(self, band: np.ndarray) -> None:
-        """Filter and compress the next rows."""
-        raw = band.astype(">u2" if band.dtype == np.uint16 else np.uint8, copy=False)
-        raw = np.ascontiguousarray(raw).view(np.uint8).reshape(band.shape[0], -1)
-        step = max(1, self._FILTER_BYTES // raw.shape[1])
-        for y in range(0, raw.shape[0], step):
-            part = raw[y : y + step]
-            self._emit(self._zip.compress(_png_filter(part, self._prev, self._bpp).tobytes()))
-            self._prev = part[-1].copy()
-
-    def finish(self) -> None:
-        """Flush the compressed stream and end the file."""
-        self._emit(self._zip.flush())
-        self._flush()
-        self._chunk(b"IEND", b"")
-
-    def _emit(self, data: bytes) -> None:
-        if data:
-            self._pending.append(data)
-            self._pending_bytes += len(data)
-        if self._pending_bytes >= self._IDAT_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._chunk(b"IDAT", b"".join(self._pending))
-            self._pending, self._pending_bytes = [], 0
-
-    def _chunk(self, kind: bytes, data: bytes) -> None:
-        self._f.write(struct.pack(">I", len(data)) + kind + data)
-        self._f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
-
-
-def _png_filter(raw: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:
-    """PNG-filter rows ``(n, row_bytes)``: each row gets the filter (0..4) whose output has the least sum of
-    absolute signed bytes, written as its first byte. ``prev`` is the raw row above the first one."""
-    x = raw.astype(np.int16)
-    up = np.concatenate([prev[None], raw[:-1]]).astype(np.int16)
-    left, up_left = np.zeros_like(x), np.zeros_like(x)
-    left[:, bpp:], up_left[:, bpp:] = x[:, :-bpp], up[:, :-bpp]
-    pa, pb, pc = np.abs(up - up_left), np.abs(left - up_left), np.abs(left + up - 2 * up_left)
-    paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, up_left))
-    candidates = (np.stack([x, x - left, x - up, x - (left + up) // 2, x - paeth]) & 0xFF).astype(np.uint8)
-    cost = np.abs(candidates.view(np.int8).astype(np.int16)).sum(axis=2, dtype=np.int64)
-    best = cost.argmin(axis=0)
-    out = np.empty((raw.shape[0], raw.shape[1] + 1), np.uint8)
-    out[:, 0] = best
-    out[:, 1:] = candidates[best, np.arange(raw.shape[0])]
-    return out
-
-
-class _TiffStream:
-    """A TIFF fed band by band: bands are cut into fixed strips, differenced (predictor 2) here, then deflated and
-    written by ``tifffile`` in a background thread that pulls the strips from a small queue."""
-
-    _STRIP_BYTES = 1 << 18
-    _QUEUE_STRIPS = 4
-
-    def __init__(
-        self,
-        tmp: Path,
-        height: int,
-        width: int,
-        channels: int,
-        dtype: np.dtype[Any],
-        *,
-        icc: bytes | None,
-        dpi: tuple[float, float] | None,
-        name: Path,
-    ) -> None:
-        self._name = name
-        row_bytes = width * channels * dtype.itemsize
-        self._rows_per_strip = max(1, min(height, self._STRIP_BYTES // row_bytes))
-        self._carry: np.ndarray | None = None
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=self._QUEUE_STRIPS)
-        self._error: BaseException | None = None
-        options: dict[str, Any] = {
-            "shape": (height, width, channels) if channels > 1 else (height, width),
-            "dtype": dtype.newbyteorder("<"),
-            "photometric": "rgb" if channels >= 3 else "minisblack",
-            "planarconfig": "contig" if channels > 1 else None,
-            "extrasamples": ("unassalpha",) if channels in (2, 4) else None,
-            "compression": "zlib",
-            "predictor": 2,
-            "rowsperstrip": self._rows_per_strip,
-            "iccprofile": icc,
-            "metadata": None,
-        }
-        if dpi:
-            options.update(resolution=dpi, resolutionunit="INCH")
-        bigtiff = height * row_bytes * 1.01 + (1 << 24) >= 2**32
-        self._thread = threading.Thread(target=self._run, args=(tmp, bigtiff, options), daemon=True)
-        self._thread.start()
-
-    def write(self, band: np.ndarray) -> None:
-        """Queue the full strips in ``band``; keep the rows that do not fill one for the next band."""
-        rows = band if self._carry is None else np.concatenate([self._carry, band])
-        full = rows.shape[0] - rows.shape[0] % self._rows_per_strip
-        for y in range(0, full, self._rows_per_strip):
-            self._put(_predict(rows[y : y + self._rows_per_strip]))
-        self._carry = rows[full:].copy() if full < rows.shape[0] else None
-
-    def finish(self) -> None:
-        """Queue the last short strip and wait until tifffile has written the file."""
-        if self._carry is not None:
-            self._put(_predict(self._carry))
-            self._carry = None
-        self._thread.join()
-        if self._error is not None:
-            raise SrkitError(f"cannot write {self._name}: {_first_line(self._error)}")
-
-    def close(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        """On an error, stop the writer thread (it is done already after :meth:`finish`)."""
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Full):
-                self._queue.put_nowait(None)
-            self._thread.join(0.05)
-
-    def _put(self, strip: np.ndarray) -> None:
-        while True:
-            if not self._thread.is_alive():
-                reason = _first_line(self._error) if self._error else "the TIFF writer stopped"
-                raise SrkitError(f"cannot write {self._name}: {reason}")
-            with contextlib.suppress(queue.Full):
-                self._queue.put(strip, timeout=0.05)
-                return
-
-    def _run(self, tmp: Path, bigtiff: bool, options: dict[str, Any]) -> None:
-        try:
-            with tifffile.TiffWriter(tmp, bigtiff=bigtiff, byteorder="<") as tif:
-                tif.write(data=self._strips(), **options)
-        except BaseException as err:
-            self._error = err
-
-    def _strips(self) -> Iterator[bytes]:
-        while True:
-            strip = self._queue.get()
-            if strip is None:
-                raise _Aborted
-            yield zlib.compress(strip.tobytes(), 6)
-
-
-class _Aborted(Exception):
-    """Raised inside tifffile's writer thread to stop it when the picture is abandoned."""
-
-
-def _predict(rows: np.ndarray) -> np.ndarray:
-    """TIFF horizontal differencing (predictor 2) of ``(h, W, C)`` rows, little-endian, as a new array."""
-    out = rows.astype(rows.dtype.newbyteorder("<"), copy=True)
-    out[:, 1:] -= rows[:, :-1]
-    return out

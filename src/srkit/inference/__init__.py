@@ -10,11 +10,21 @@ Example::
 from srkit.inference.api import get_upscaler, upscale, upscale_file
 from srkit.inference.export import check_onnx, export_onnx, export_torchscript, onnx_metadata
 from srkit.inference.tiling import auto_tile_size, crop_to, iter_tiles, pad_to_multiple, upscale_tensor
-from srkit.inference.upscale import ImagePipeline, Upscaler, default_output, describe, resolve_device
+from srkit.inference.upscale import (
+    ImagePipeline,
+    Upscaler,
+    UpscalerMethod,
+    auto_precision,
+    default_output,
+    describe,
+    resolve_device,
+)
 
 __all__ = [
     "ImagePipeline",
     "Upscaler",
+    "UpscalerMethod",
+    "auto_precision",
     "auto_tile_size",
     "check_onnx",
     "crop_to",

@@ -41,7 +41,7 @@ from srkit.functional.color import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from srkit.functional.resize import imresize
 from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, iter_tiles
 
-__all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "resolve_device"]
+__all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "UpscalerMethod", "auto_precision", "resolve_device"]
 
 PRECISIONS: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 _BAND_BYTES = 512 << 20  # streaming: the float32 output band being blended stays below this
@@ -346,6 +346,23 @@ class Upscaler:
         for _, _, rows in self.bands(pixels, model_scale, streaming=True, on_tile=on_tile):
             write(quantize(rows, dtype))
         return size
+
+
+class UpscalerMethod:
+    """An :class:`Upscaler` as an evaluation method (``srkit.evaluate``): the product path, uint8 RGB in and out.
+
+    Example:
+        >>> UpscalerMethod(Upscaler("srkit_fast", tile=None)).upscale(np.zeros((8, 8, 3), np.uint8), 2).shape
+        (16, 16, 3)
+    """
+
+    def __init__(self, upscaler: Upscaler, name: str | None = None) -> None:
+        self.upscaler = upscaler
+        self.name = name or describe(upscaler.net)
+        self.scales = upscaler.scales
+
+    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
+        return self.upscaler.upscale_array(lr, scale)
 
 
 def describe(model: nn.Module) -> str:
