@@ -92,3 +92,9 @@ def test_export_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and (tmp_path / "imdn.pt").is_file()
     code, _, err = _run(["export", str(tmp_path / "missing.pth"), "-o", str(tmp_path / "x.onnx")], capsys)
     assert code == 1 and "checkpoint not found" in err and not (tmp_path / "x.onnx").exists()
+
+
+def test_models_shows_the_training_record_of_shipped_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "srkit_fast", "--no-flops"]) == 0
+    out = capsys.readouterr().out
+    assert "srkit's shipped weights:" in out and "recipe: configs/srkit/fast.yaml" in out and "Set5 x4:" in out

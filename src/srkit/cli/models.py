@@ -34,7 +34,7 @@ def _params(card: srkit.ModelCard) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.json:
         srkit.check_output_path(args.json)
-    cards = [srkit.model_card(n) for n in args.names] if args.names else srkit.list_models()
+    cards = [_card(n) for n in args.names] if args.names else srkit.list_models()
     rows = []
     for card in cards:
         flops = None if args.no_flops else srkit.model_flops(card.name, size=args.size)
@@ -64,6 +64,14 @@ def run(args: argparse.Namespace) -> int:
         payload = [{**_card_dict(c), "flops": f, "flops_input": args.size} for c, f in rows]
         srkit.atomic_write_text(args.json, json.dumps(payload, indent=2, default=str) + "\n")
     return 0
+
+
+def _card(name: str) -> srkit.ModelCard:
+    """A registered model's card; for a shipped model (``srkit``, ``srkit_fast``), with its training record."""
+    if name in srkit.SHIPPED:
+        card: srkit.ModelCard = srkit.load_model(name).card
+        return card
+    return srkit.model_card(name)
 
 
 def _card_dict(card: srkit.ModelCard) -> dict[str, Any]:
@@ -96,3 +104,7 @@ def _show(card: srkit.ModelCard, flops: int | None, size: int) -> None:
         print(f"  published: {p.dataset} x{p.scale} {p.psnr:.2f}{ssim} {p.source}")
     if card.notes:
         print(f"  notes: {card.notes}")
+    if card.training:
+        print("  srkit's shipped weights:")
+        for key, value in sorted(card.training.items(), key=lambda kv: (" x" in kv[0], kv[0])):
+            print(f"    {key}: {value}")

@@ -44,7 +44,7 @@ from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, iter_til
 __all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "UpscalerMethod", "auto_precision", "resolve_device"]
 
 PRECISIONS: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-_BAND_BYTES = 512 << 20  # streaming: the float32 output band being blended stays below this
+_BAND_BYTES = 1 << 30  # streaming: the float32 output band being blended (and its copy) stays below this
 
 
 def resolve_device(name: str | torch.device) -> torch.device:
@@ -264,7 +264,7 @@ class Upscaler:
 
     def tile_for(self, width: int, channels: int, model_scale: int, *, streaming: bool) -> int | None:
         """The LR tile size to use: the configured one; for ``"auto"``, from free memory, and when streaming also
-        small enough that the blended output band (float32, the full output width) stays under 512 MiB."""
+        small enough that the blended output band (float32, the full output width) stays under 1 GiB."""
         if self.tile != "auto":
             return self.tile
         pipe = self.pipeline(channels, model_scale)
