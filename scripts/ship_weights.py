@@ -64,7 +64,7 @@ def main() -> None:
         raise SystemExit(f"{args.run} trained {config.model.name}, not {arch}")
     card = srkit.model_card(arch)
     object.__setattr__(model, "card", card)
-    up = srkit.Upscaler(model, tile=None)
+    up = srkit.Upscaler(model, tile=None, precision="fp32")
     sets = [srkit.BenchmarkSet(args.data / s) for s in args.sets]
     results = srkit.evaluate(srkit.UpscalerMethod(up, args.name), sets, list(card.scales), progress=False)
     recipe = Path(config.output).name
