@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
-import time
 from typing import Any
 
 import torch
 
+from _timing import median_seconds  # benchmarks/_timing.py
 from srkit.blocks import BLOCKS, UPSAMPLERS, build_block, build_upsampler
 
 N_FEATS = 64
@@ -33,16 +32,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "down_projection": {"scale": 2},
     "scale_specific": {"scales": (2, 3, 4)},
 }
-
-
-def _time(fn: Any, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _block_step(name: str, batch: int, size: int) -> tuple[torch.nn.Module, Any]:
@@ -92,7 +81,7 @@ def main() -> None:
         build = _block_step if kind == "block" else _upsampler_step
         m, step = build(name, args.batch, args.size)
         params = sum(p.numel() for p in m.parameters())
-        seconds = _time(step, args.repeats)
+        seconds = median_seconds(step, args.repeats)
         rows.append(
             {"kind": kind, "name": name, "params": params, "ms": seconds * 1e3, "settings": getattr(m, "hparams", {})}
         )

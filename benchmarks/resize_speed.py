@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from _timing import median_seconds  # benchmarks/_timing.py
 from srkit.functional.resize import imresize
 
 FACTOR = 4
@@ -64,16 +63,6 @@ def make_image(size: int) -> np.ndarray:
     planes = [base + 15 * c * np.cos((xx - yy) / (11.0 + c)) for c in range(3)]
     noisy = np.stack(planes, axis=-1) + rng.normal(0, 8, (size, size, 3)).astype(np.float32)
     return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
-
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up: plans, caches, thread pools
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         ("float32", srkit_torch, "torch (3, H, W)", hwc_f32),
         ("uint8", srkit_numpy, "numpy (H, W, 3)", hwc_u8),
     ):
-        srkit_ms = median_ms(srkit_fn, args.repeats)
-        cv_ms = median_ms(opencv(cv_image), args.repeats)
+        srkit_ms = 1000 * median_seconds(srkit_fn, args.repeats)
+        cv_ms = 1000 * median_seconds(opencv(cv_image), args.repeats)
         rows.append(
             {
                 "dtype": dtype,

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
-import time
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 import srkit
+from _timing import median_seconds  # benchmarks/_timing.py
 
 VARIANTS = ("fp32", "bf16", "channels_last", "bf16+channels_last", "compile")
 
@@ -39,13 +38,7 @@ def measure(variant: str, scale: int, batch: int, patch: int, steps: int) -> flo
         loss.backward()
         opt.step()
 
-    step()  # warm-up (and compilation)
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(step, steps)  # after a warm-up step (and compilation)
 
 
 def main() -> None:

@@ -28,10 +28,8 @@ import json
 import os
 import platform
 import shlex
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import srkit
+from _timing import median_seconds  # benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = Path(os.environ.get("SRKIT_SHARED_WEIGHTS") or ROOT.parent / "shared" / "weights")
@@ -172,17 +171,6 @@ def speed_image(data_root: Path, size: int) -> tuple[np.ndarray, str]:
     smooth = np.stack([np.sin(7 * xx + 3 * yy), np.cos(5 * yy - 2 * xx), np.sin(4 * (xx + yy))], axis=-1)
     img = np.clip(127.5 + 90 * smooth + rng.normal(0, 12, smooth.shape), 0, 255)
     return np.floor(img + 0.5).astype(np.uint8), f"seeded synthetic {size}x{size} (Set14 not found)"
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn`` over ``repeats`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def measure(entry: Entry, sets: list[Any], scales: Sequence[int], image: np.ndarray, repeats: int) -> dict[str, Any]:

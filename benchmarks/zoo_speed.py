@@ -19,8 +19,6 @@ import argparse
 import inspect
 import json
 import os
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +26,9 @@ import numpy as np
 import torch
 
 import srkit
+from _timing import median_seconds  # benchmarks/_timing.py
 
 WEIGHTS = Path(os.environ.get("SRKIT_SHARED_WEIGHTS", Path(__file__).resolve().parents[2] / "shared" / "weights"))
-
-
-def _median_seconds(fn: Any, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]:
@@ -57,7 +46,7 @@ def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]
             with torch.inference_mode():
                 model(x, scale) if takes else model(x)
 
-        seconds = _median_seconds(run, repeats)
+        seconds = median_seconds(run, repeats)
         mpx = (side * scale) ** 2 / 1e6 / seconds
         rows.append({"name": card.name, "scale": scale, "input": side, "seconds": seconds, "mpx_per_s": mpx})
         print(
@@ -99,9 +88,9 @@ def opencv_peer(size: int, repeats: int) -> list[dict[str, Any]]:
         sr.setModel(algo, scale)
         method = srkit.ModelMethod(model)
         rgb = np.ascontiguousarray(bgr[..., ::-1])
-        net_cv, net_sk = _median_seconds(run_cv, repeats), _median_seconds(run_srkit, repeats)
-        full_cv = _median_seconds(lambda sr=sr: sr.upsample(bgr), repeats)
-        full_sk = _median_seconds(lambda m=method, s=scale, im=rgb: m.upscale(im, s), repeats)
+        net_cv, net_sk = median_seconds(run_cv, repeats), median_seconds(run_srkit, repeats)
+        full_cv = median_seconds(lambda sr=sr: sr.upsample(bgr), repeats)
+        full_sk = median_seconds(lambda m=method, s=scale, im=rgb: m.upscale(im, s), repeats)
         rows.append(
             {
                 "graph": pb.name,

@@ -6,7 +6,7 @@ bicubic LR, Y channel, shave = scale, SR rounded to uint8); the scores, the reci
 time and the hardware are stored in the safetensors metadata (``card.training`` once loaded).
 
 Run: python scripts/ship_weights.py runs/srkit_fast --name srkit_fast [--data ../shared/data/bench]
-     [--hardware "2-core CPU ..."] [--out src/srkit/assets/weights/srkit_fast.safetensors]
+     --hardware "2-core AMD EPYC CPU, fp32" [--out src/srkit/assets/weights/srkit_fast.safetensors]
 """
 
 from __future__ import annotations
@@ -14,25 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import platform
 from pathlib import Path
-
-import torch
 
 import srkit
 from srkit.archs.shipped import SHIPPED, save_shipped, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _wall_seconds(run: Path) -> float:
@@ -54,7 +41,7 @@ def main() -> None:
     parser.add_argument("--name", required=True, choices=sorted(set(SHIPPED) - {"srkit"}))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "bench")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14"])
-    parser.add_argument("--hardware", default=None, help="what trained it (default: this machine's CPU)")
+    parser.add_argument("--hardware", required=True, help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -77,7 +64,7 @@ def main() -> None:
         f"batch {config.data.batch_size}, scales {config.data.scales})",
         "steps": str(steps),
         "wall_time": f"{_wall_seconds(args.run) / 60:.0f} min",
-        "hardware": args.hardware or f"{_cpu()}, {torch.get_num_threads()} threads, {config.precision}",
+        "hardware": args.hardware,
         "weights": "EMA" if (args.run / "model_ema.safetensors").exists() else "final",
         "evaluated": f"{datetime.date.today().isoformat()}, srkit.Upscaler fp32 untiled, EVALUATION.md protocol",
     }

@@ -18,6 +18,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "upscaler_table.py
 
 @pytest.fixture(scope="module")
 def table() -> ModuleType:
+    if str(SCRIPT.parent) not in sys.path:  # the script imports its sibling _timing.py, as when run directly
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("upscaler_table", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
