@@ -98,3 +98,11 @@ def test_models_shows_the_training_record_of_shipped_weights(capsys: pytest.Capt
     assert main(["models", "srkit_fast", "--no-flops"]) == 0
     out = capsys.readouterr().out
     assert "srkit's shipped weights:" in out and "recipe: configs/srkit/fast.yaml" in out and "Set5 x4:" in out
+
+
+@pytest.mark.parametrize("name", ["srkit", "srkit_fast"])
+def test_export_shipped_models(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    pytest.importorskip("onnxruntime", reason="onnxruntime (srkit[export]) not installed")
+    out = tmp_path / f"{name}.onnx"
+    code, text, _ = _run(["export", name, "--scale", "3", "-o", str(out)], capsys)
+    assert code == 0 and out.is_file() and "max difference" in text
