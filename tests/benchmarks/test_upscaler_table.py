@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 import srkit
 
@@ -121,7 +122,11 @@ def test_bicubic_set5_x4(table: ModuleType, shared_data: Path) -> None:
             "1",
         ]
     )
-    result = table.run(args, models=[])
+    threads = torch.get_num_threads()
+    try:
+        result = table.run(args, models=[])
+    finally:
+        torch.set_num_threads(threads)  # the script sets it process-wide; later tests (bit-for-bit resume) need it
     rows = {r["name"]: r for r in result["rows"]}
     bicubic = rows["Bicubic (MATLAB imresize)"]["quality"]["Set5"]["4"]
     assert bicubic["psnr"] == pytest.approx(28.43, abs=0.006)
