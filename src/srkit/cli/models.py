@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
 def _card(name: str) -> srkit.ModelCard:
     """A registered model's card; for a shipped model (``srkit``, ``srkit_fast``), with its training record."""
     if name in srkit.SHIPPED:
-        card: srkit.ModelCard = srkit.load_model(name).card
-        return card
+        card = getattr(srkit.load_model(name), "card", None)
+        if isinstance(card, srkit.ModelCard):
+            return card
     return srkit.model_card(name)
 
 
