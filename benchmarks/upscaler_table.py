@@ -40,6 +40,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import srkit
+from _opencv import pb_peer_problem  # benchmarks/_opencv.py
 from _timing import median_seconds  # benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,15 +112,10 @@ def network_size(model: nn.Module, scale: int) -> tuple[int, float]:
 
 def peer_entries(weights: Path, scales: Sequence[int]) -> list[Entry]:
     """OpenCV ESPCN and FSRCNN for the scales that have a ``.pb`` graph; [] with a note if unavailable."""
-    try:
-        import cv2
-
-        cv2.dnn_superres.DnnSuperResImpl.create()
-    except (ImportError, AttributeError):
-        print(
-            "note: OpenCV with dnn_superres (opencv-contrib-python-headless, the 'bench' extra) is missing: "
-            "OpenCV rows skipped"
-        )
+    probe = next((p for _, folder in PEERS.values() for p in sorted((weights / folder).glob("*.pb"))), None)
+    problem = pb_peer_problem(probe)  # OpenCV missing, or one that cannot read the graphs (5.1 and newer)
+    if problem:
+        print(f"note: {problem}: OpenCV rows skipped")
         return []
     entries = []
     for label, (algo, folder) in PEERS.items():

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 import srkit
+from _opencv import pb_peer_problem  # benchmarks/_opencv.py
 from _timing import median_seconds  # benchmarks/_timing.py
 
 WEIGHTS = Path(os.environ.get("SRKIT_SHARED_WEIGHTS", Path(__file__).resolve().parents[2] / "shared" / "weights"))
@@ -57,13 +58,18 @@ def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]
     return rows
 
 
+def pb_graphs() -> list[Path]:
+    """OpenCV's ESPCN, FSRCNN and FSRCNN-small graphs in ``WEIGHTS`` ([] when absent)."""
+    return sorted(WEIGHTS.glob("ESPCN_opencv_pb/*.pb")) + sorted(WEIGHTS.glob("FSRCNN_opencv_pb/*.pb"))
+
+
 def opencv_peer(size: int, repeats: int) -> list[dict[str, Any]]:
     """Same weights, same input, same threads: the network alone, and the whole upscale of a colour image."""
     import cv2
 
     cv2.dnn_superres.DnnSuperResImpl_create()  # registers OpenCV's DepthToSpace layer for readNetFromTensorflow
     rows = []
-    graphs = sorted(WEIGHTS.glob("ESPCN_opencv_pb/*.pb")) + sorted(WEIGHTS.glob("FSRCNN_opencv_pb/*.pb"))
+    graphs = pb_graphs()
     rng = np.random.default_rng(0)
     y = rng.random((size, size), dtype=np.float32)
     bgr = (rng.random((size, size, 3)) * 255).astype(np.uint8)
@@ -124,7 +130,7 @@ def main() -> None:
 
         cv2.setNumThreads(args.threads)
     except ImportError:
-        cv2 = None
+        pass  # part 2 says why it is skipped
     print(
         f"torch {torch.__version__}, {args.threads} threads, LR input {args.size}x{args.size}, "
         f"median of {args.repeats}\n"
@@ -132,11 +138,13 @@ def main() -> None:
     result: dict[str, Any] = {"size": args.size, "threads": args.threads}
     if not args.skip_zoo:
         result["zoo"] = zoo(args.size, args.repeats, args.only)
-    if cv2 is not None and WEIGHTS.is_dir():
+    graphs = pb_graphs()
+    problem = pb_peer_problem(graphs[0]) if graphs else f"no OpenCV .pb graphs in {WEIGHTS}"
+    if problem:  # OpenCV or the graphs missing, or an OpenCV that cannot read them (5.1 and newer)
+        print(f"\n{problem}: peer comparison skipped")
+    else:
         print()
         result["opencv"] = opencv_peer(args.size * 4, args.repeats)
-    else:
-        print("\nOpenCV (opencv-contrib-python-headless) or ../shared/weights missing: peer comparison skipped")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
 
