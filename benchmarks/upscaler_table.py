@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import inspect
 import json
 import os
 import platform
@@ -83,12 +82,13 @@ class OpenCVMethod:
 class Entry:
     """One row of the table: a method, the scales it serves, and its size at x4 (None where meaningless)."""
 
-    method: Any  # an srkit.SRMethod
+    method: Any  # an srkit.SRMethod, timed (and scored unless ``quality`` is given)
     scales: tuple[int, ...]
     kind: str  # "interpolation", "peer" or "ours"
     params: int | None = None
     macs_per_lr_pixel: float | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    quality: Any = None  # the method scored, when it differs from the timed one (srkit's: fp32, as the cards)
 
 
 def _card_size(name: str) -> tuple[int | None, float | None]:
@@ -102,11 +102,11 @@ def _card_size(name: str) -> tuple[int | None, float | None]:
 
 def network_size(model: nn.Module, scale: int) -> tuple[int, float]:
     """Parameters and MACs per LR pixel of the network itself at ``scale`` (counted on a small input)."""
-    card = getattr(model, "card", None)
-    x = torch.zeros(1, int(getattr(card, "in_channels", 3)), FLOP_SIZE, FLOP_SIZE)
-    takes_scale = "scale" in inspect.signature(model.forward).parameters
+    card = srkit.card_of(model)
+    dtype = torch.float32 if card.float32_io else next(model.parameters()).dtype
+    x = torch.zeros(1, card.in_channels, FLOP_SIZE, FLOP_SIZE, dtype=dtype)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(x, scale) if takes_scale else model(x)
+        srkit.call_model(model, x, scale)
     return sum(p.numel() for p in model.parameters()), counter.get_total_flops() / 2 / FLOP_SIZE**2
 
 
@@ -140,16 +140,19 @@ def model_label(source: str) -> str:
 
 
 def model_entry(label: str, source: str | nn.Module, precision: str = "auto") -> Entry:
-    """One of ours: a shipped name, a checkpoint file, or (for development) a module with a card."""
-    method = srkit.UpscalerMethod(srkit.Upscaler(source, tile=None, precision=precision), label)
+    """One of ours: a shipped name, a checkpoint file, or (for development) a module with a card. Scored in fp32
+    through srkit's image path (what ``srkit bench --model`` prints and the model cards hold), timed at
+    ``precision`` (default auto: what ``srkit upscale`` runs)."""
+    method = srkit.ModelMethod(srkit.Upscaler(source, tile=None, precision=precision), name=label)
+    quality = srkit.ModelMethod(source, name=label, precision="fp32", tile=None)
     scales = method.scales
     params, macs = network_size(method.upscaler.net, 4 if 4 in scales else max(scales))
     notes = {
-        "arch": method.upscaler.card.name,
+        "arch": method.upscaler.card.arch,
         "precision": method.upscaler.precision,
         "training": dict(method.upscaler.card.training),
     }
-    return Entry(method, method.scales, "ours", params, macs, notes)
+    return Entry(method, method.scales, "ours", params, macs, notes, quality)
 
 
 def speed_image(data_root: Path, size: int) -> tuple[np.ndarray, str]:
@@ -174,7 +177,7 @@ def measure(entry: Entry, sets: list[Any], scales: Sequence[int], image: np.ndar
     served = [s for s in scales if s in entry.scales]
     quality: dict[str, dict[str, Any]] = {}
     if sets and served:
-        for r in srkit.evaluate(entry.method, sets, served):
+        for r in srkit.evaluate(entry.quality or entry.method, sets, served):
             images = {i.name: {"psnr": i.psnr, "ssim": i.ssim} for i in r.images}
             quality.setdefault(r.dataset, {})[str(r.scale)] = {"psnr": r.psnr, "ssim": r.ssim, "images": images}
     speed: dict[str, Any] = {}
@@ -293,7 +296,8 @@ def produced_by(args: argparse.Namespace, image_desc: str, protocol: str) -> str
         f"Produced by `{command.strip()}` on {_cpu_model()} ({os.cpu_count()} logical CPUs) with {args.threads} "
         f"threads for torch and OpenCV; speed: {image_desc}, whole colour upscale (uint8 RGB in and out), output "
         f"Mpx/s, median of {args.repeats} after a warm-up; quality: {protocol}; torch {torch.__version__}, "
-        f"OpenCV {cv}, srkit {srkit.__version__}, {datetime.date.today().isoformat()}; srkit's rows run with "
+        f"OpenCV {cv}, srkit {srkit.__version__}, {datetime.date.today().isoformat()}; srkit's rows: quality in "
+        "fp32 through srkit's image path (what `srkit bench --model` prints and the model cards hold), speed with "
         f"--precision {args.precision} ({_resolved_precision(args.precision)} here). OpenCV rows: `dnn_superres` "
         "on the `.pb` graphs (its own colour handling); Params and MACs: the network alone, at x4 (for the "
         "published rows, as the paper builds it)."
@@ -303,7 +307,7 @@ def produced_by(args: argparse.Namespace, image_desc: str, protocol: str) -> str
 def _resolved_precision(precision: str) -> str:
     if precision != "auto":
         return precision
-    return srkit.inference.auto_precision(srkit.build_model("srkit_fast"), torch.device("cpu"))
+    return srkit.inference.auto_precision(srkit.model_card("srkit_fast"), torch.device("cpu"))
 
 
 def load_sets(data_root: Path, names: Sequence[str]) -> list[Any]:

@@ -16,7 +16,6 @@ Run: python benchmarks/zoo_speed.py [--size 64] [--repeats 3] [--threads 2] [--o
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 from pathlib import Path
@@ -41,11 +40,10 @@ def zoo(size: int, repeats: int, only: list[str] | None) -> list[dict[str, Any]]
         model = srkit.build_model(card.name, scale=scale).eval()
         side = size + (-size) % card.multiple_of
         x = torch.rand(1, card.in_channels, side, side)
-        takes_scale = "scale" in inspect.signature(model.forward).parameters
 
-        def run(model: Any = model, x: torch.Tensor = x, scale: int = scale, takes: bool = takes_scale) -> None:
+        def run(model: Any = model, x: torch.Tensor = x, scale: int = scale) -> None:
             with torch.inference_mode():
-                model(x, scale) if takes else model(x)
+                srkit.call_model(model, x, scale)
 
         seconds = median_seconds(run, repeats)
         mpx = (side * scale) ** 2 / 1e6 / seconds

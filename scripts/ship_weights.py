@@ -1,12 +1,14 @@
 """Turn a finished srkit training run into shipped weights: evaluate it and write the weights with its model card.
 
-The run's EMA weights (else its plain weights) are scored through the upscaler users get (``srkit.Upscaler``, whole
-image, fp32) on Set5 and Set14 at every scale the model serves, under the standard protocol (EVALUATION.md: MATLAB
-bicubic LR, Y channel, shave = scale, SR rounded to uint8); the scores, the recipe, the data, the steps, the wall
-time and the hardware are stored in the safetensors metadata (``card.training`` once loaded).
+The run's EMA weights (else its plain weights) are scored through srkit's one image path (``srkit.ModelMethod``:
+``srkit.Upscaler`` on whole images in fp32, exactly what ``srkit bench --model NAME`` runs) on Set5 and Set14 at
+every scale the model serves, under the standard protocol (EVALUATION.md: MATLAB bicubic LR, Y channel, shave =
+scale, SR rounded to uint8); the scores, the recipe, the data, the steps, the wall time and the hardware are stored
+in the safetensors metadata (``card.training`` once loaded).
 
 Run: python scripts/ship_weights.py runs/srkit_fast --name srkit_fast [--data ../shared/data/bench]
      --hardware "2-core AMD EPYC CPU, fp32" [--out src/srkit/assets/weights/srkit_fast.safetensors]
+     python scripts/ship_weights.py --rescore srkit_fast     # re-measure a shipped file, same tensors
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import argparse
 import csv
 import datetime
 from pathlib import Path
+
+from torch import nn
 
 import srkit
 from srkit.archs.shipped import SHIPPED, save_shipped, weights_dir
@@ -35,30 +39,65 @@ def _wall_seconds(run: Path) -> float:
     return total + last
 
 
+def _scores(model: nn.Module, name: str, data: Path, set_names: list[str]) -> dict[str, str]:
+    """``{"Set5 x4": "31.61 dB / 0.8873", ...}`` through srkit's one image path, fp32, whole images."""
+    method = srkit.ModelMethod(model, name=name, precision="fp32", tile=None)
+    sets = [srkit.BenchmarkSet(data / s) for s in set_names]
+    results = srkit.evaluate(method, sets, list(method.scales), progress=False)
+    for r in results:
+        print(f"{r.dataset} x{r.scale}: PSNR {r.psnr:.2f} SSIM {r.ssim:.4f}")
+    return {f"{r.dataset} x{r.scale}": f"{r.psnr:.2f} dB / {r.ssim:.4f}" for r in results}
+
+
+PROTOCOL = "LR by MATLAB bicubic; PSNR/SSIM on the BT.601 Y channel; shave = scale; SR rounded to uint8"
+REPO_NOTE = " (srkit's source repository)"
+
+
+def _evaluated_note(name: str) -> str:
+    """How the scores were measured, self-contained (the card travels without the repository's docs)."""
+    return f"{datetime.date.today().isoformat()}, srkit bench --model {name} (fp32, whole images; {PROTOCOL})"
+
+
+def rescore(name: str, data: Path, set_names: list[str]) -> None:
+    """Re-measure the shipped weights of ``name`` and rewrite their stored scores (the tensors stay as they are)."""
+    model = srkit.load_model(name)
+    card = srkit.card_of(model)
+    training = dict(card.training)
+    training.update(_scores(model, name, data, set_names))
+    training["evaluated"] = _evaluated_note(name)
+    if not training.get("recipe", "").endswith(REPO_NOTE):
+        training["recipe"] = training.get("recipe", "") + REPO_NOTE
+    arch, filename = SHIPPED[name]
+    out = weights_dir() / filename
+    save_shipped(out, model.state_dict(), training, arch=arch)
+    print(f"rewrote the scores of {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="the training run folder (config.yaml, log.csv, weights)")
-    parser.add_argument("--name", required=True, choices=sorted(set(SHIPPED) - {"srkit"}))
+    parser.add_argument("run", type=Path, nargs="?", help="the training run folder (config.yaml, log.csv, weights)")
+    parser.add_argument("--name", choices=sorted(set(SHIPPED) - {"srkit"}))
+    parser.add_argument("--rescore", choices=sorted(set(SHIPPED) - {"srkit_net"}), help="re-measure a shipped file")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "bench")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14"])
-    parser.add_argument("--hardware", required=True, help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
+    parser.add_argument("--hardware", help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.rescore:
+        rescore(args.rescore, args.data, args.sets)
+        return
+    if args.run is None or args.name is None or args.hardware is None:
+        parser.error("a run folder, --name and --hardware are needed (or --rescore NAME)")
 
     model, config = srkit.load_run(args.run)
     arch, filename = SHIPPED[args.name]
     if config.model.name != arch:
         raise SystemExit(f"{args.run} trained {config.model.name}, not {arch}")
-    card = srkit.model_card(arch)
-    object.__setattr__(model, "card", card)
-    up = srkit.Upscaler(model, tile=None, precision="fp32")
-    sets = [srkit.BenchmarkSet(args.data / s) for s in args.sets]
-    results = srkit.evaluate(srkit.UpscalerMethod(up, args.name), sets, list(card.scales), progress=False)
     recipe = Path(config.output).name
     recipe_file = next((p for p in (ROOT / "configs" / "srkit").glob("*.yaml") if recipe in p.read_text()), None)
     steps = config.steps
     training = {
-        "recipe": str(recipe_file.relative_to(ROOT)) if recipe_file else recipe,
+        "recipe": (str(recipe_file.relative_to(ROOT)) if recipe_file else recipe) + REPO_NOTE,
         "data": ", ".join(Path(t).name for t in config.data.train)
         + f" (bicubic LR on the fly, {config.data.patch_size}x{config.data.patch_size} LR patches, "
         f"batch {config.data.batch_size}, scales {config.data.scales})",
@@ -66,11 +105,9 @@ def main() -> None:
         "wall_time": f"{_wall_seconds(args.run) / 60:.0f} min",
         "hardware": args.hardware,
         "weights": "EMA" if (args.run / "model_ema.safetensors").exists() else "final",
-        "evaluated": f"{datetime.date.today().isoformat()}, srkit.Upscaler fp32 untiled, EVALUATION.md protocol",
+        "evaluated": _evaluated_note("srkit" if args.name == "srkit_net" else args.name),
     }
-    for r in results:
-        training[f"{r.dataset} x{r.scale}"] = f"{r.psnr:.2f} dB / {r.ssim:.4f}"
-        print(f"{r.dataset} x{r.scale}: PSNR {r.psnr:.2f} SSIM {r.ssim:.4f}")
+    training.update(_scores(model, args.name, args.data, args.sets))
     out = args.out or weights_dir() / filename
     save_shipped(out, model.state_dict(), training, arch=arch)
     print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")

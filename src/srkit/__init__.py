@@ -7,7 +7,7 @@ The public API is what ``__all__`` lists; everything else may change. Example::
     print(srkit.psnr(sr, hr, crop_border=4))       # Y-channel PSNR as in the papers
 """
 
-from srkit._core.cards import ModelCard, Published
+from srkit._core.cards import ModelCard, Published, call_model, call_model_all, card_of, with_card
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_write_text, check_output_path
 from srkit.archs import build_model, list_models, load_model, model_card
@@ -45,7 +45,6 @@ from srkit.functional import (
 )
 from srkit.inference import (
     Upscaler,
-    UpscalerMethod,
     check_onnx,
     default_output,
     describe,
@@ -83,10 +82,12 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "Upscaler",
-    "UpscalerMethod",
     "__version__",
     "atomic_write_text",
     "build_model",
+    "call_model",
+    "call_model_all",
+    "card_of",
     "check_onnx",
     "check_output_path",
     "create_model",
@@ -125,6 +126,7 @@ __all__ = [
     "upscale",
     "upscale_file",
     "upscale_tensor",
+    "with_card",
     "write_image",
     "write_reports",
     "ycbcr_to_rgb",

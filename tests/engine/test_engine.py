@@ -129,18 +129,11 @@ def test_multi_supervision_and_curriculum(images: Path, tmp_path: Path) -> None:
         )
     )
     assert np.isfinite(train(cfg, progress=False).loss)
-    meta = {
-        "framework": "post",
-        "n_feats": 8,
-        "body": [{"block": "resblock"}],
-        "upsampler": {"type": "meta"},
-        "tail": False,
-    }
-    cfg = config_from_dict(
+    cfg = config_from_dict(  # a scale curriculum on a multi-scale model: x2 first, then x4
         _config(
             images,
             tmp_path / "cur",
-            model={"spec": meta, "scale": 4},
+            model={"name": "srkit_fast", "scale": 4, "options": {"n_feats": 8}},
             steps=4,
             curriculum=[{"step": 0, "scales": [2]}, {"step": 2, "scales": [4]}],
         )

@@ -55,6 +55,8 @@ def test_onnx_matches_pytorch_at_two_sizes(tmp_path: Path, name: str, scale: int
         "srkit.scale": str(scale),
         "srkit.in_channels": str(card.in_channels),
         "srkit.multiple_of": str(card.multiple_of),
+        "srkit.color": card.color,
+        "srkit.pixel_range": str(card.pixel_range),
     }
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temporary file
 
@@ -131,8 +133,9 @@ def test_failed_export_leaves_old_file(tmp_path: Path) -> None:
 
     target = tmp_path / "m.onnx"
     target.write_bytes(b"old")
+    broken = srkit.with_card(Broken(), srkit.ModelCard(name="broken", arch="Broken", paper="", scales=(2,)))
     with pytest.raises(SrkitError, match="export"):
-        export_onnx(Broken(), target)
+        export_onnx(broken, target)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
 
@@ -140,8 +143,10 @@ def test_failed_export_leaves_old_file(tmp_path: Path) -> None:
 def test_not_a_module_and_wrong_scale_raise(tmp_path: Path) -> None:
     with pytest.raises(SrkitError, match=r"expected an nn\.Module"):
         export_torchscript("espcn", tmp_path / "m.pt")  # type: ignore[arg-type]
-    with pytest.raises(SrkitError, match="built for scale 2, not 3"):
+    with pytest.raises(SrkitError, match="'espcn' serves x2, not x3"):
         export_torchscript(_build("espcn", 2, {}), tmp_path / "m.pt", scale=3)
+    with pytest.raises(SrkitError, match="has no model card"):
+        export_torchscript(nn.Conv2d(3, 3, 3), tmp_path / "m.pt")
 
 
 def test_missing_onnxruntime_names_pip_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

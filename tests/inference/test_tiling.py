@@ -31,12 +31,14 @@ def _build(name: str, scale: int, **overrides: Any) -> nn.Module:
     return srkit.build_model(name, scale=scale, **overrides).eval()
 
 
-def _shuffle_net(scale: int = 2) -> nn.Module:
-    """A card-less x``scale`` model with a receptive field of 2 LR pixels."""
+def _shuffle_net(scale: int = 2, receptive_field: int = 16) -> nn.Module:
+    """An x``scale`` model with a receptive field of 2 LR pixels; its card declares ``receptive_field``."""
     torch.manual_seed(0)
-    return nn.Sequential(
+    net = nn.Sequential(
         nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3 * scale**2, 3, padding=1), nn.PixelShuffle(scale)
     ).eval()
+    card = ModelCard(name="shuffle", arch="Sequential", paper="-", scales=(scale,), receptive_field=receptive_field)
+    return srkit.with_card(net, card)
 
 
 # ---------------------------------------------------------------------------------------------- padding
@@ -117,7 +119,7 @@ def test_tile_larger_than_image_is_one_tile() -> None:
 
 
 def test_bands_concatenate_in_order_and_count_tiles() -> None:
-    model = _shuffle_net()  # no card: assumed receptive field 16, margin capped at (overlap - 1) // 2
+    model = _shuffle_net()  # card: receptive field 16, so the margin is capped at (overlap - 1) // 2
     x = torch.rand(1, 3, 61, 47, dtype=torch.float64)
     calls: list[tuple[int, int]] = []
     bands = list(iter_tiles(model, x, tile=24, overlap=10, on_tile=lambda d, t: calls.append((d, t))))
@@ -144,7 +146,8 @@ def test_blend_weights_are_smooth_across_the_seam() -> None:
         def forward(self, x: Tensor) -> Tensor:
             return torch.full((x.shape[0], 3, 2 * x.shape[-2], 2 * x.shape[-1]), 0.5)
 
-    out = upscale_tensor(Const(), torch.rand(1, 3, 50, 50), tile=20, overlap=12)
+    const = srkit.with_card(Const(), ModelCard(name="const", arch="Const", paper="-", scales=(2,)))
+    out = upscale_tensor(const, torch.rand(1, 3, 50, 50), tile=20, overlap=12)
     torch.testing.assert_close(out, torch.full((1, 3, 100, 100), 0.5))
 
 
@@ -191,7 +194,7 @@ def test_untileable_model_refuses_tiles_but_runs_whole() -> None:
         ({"tile": 16, "overlap": 16}, r"overlap \(16\) must be smaller than tile \(16\)"),
         ({"tile": 16, "overlap": -1}, "overlap must be >= 0"),
         ({"tile": 16}, "from receptive field 16"),  # default overlap 2 * 16 + 8 = 40 >= 16
-        ({"scale": 3}, "upscales x2, not x3"),
+        ({"scale": 3}, "'shuffle' serves x2, not x3"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict[str, Any], match: str) -> None:

@@ -197,7 +197,7 @@ def test_api_path_in_pil_out_and_output_file(tmp_path: object, net: Upscaler) ->
 def test_shipped_models_load_with_their_training_card(name: str) -> None:
     model = srkit.load_model(name)
     card = model.card
-    assert card.name in ("srkit_net", "srkit_fast")
+    assert card.name == name and card.arch in ("SrkitNet", "SrkitFast")
     for key in ("recipe", "data", "steps", "wall_time", "hardware"):
         assert card.training.get(key), f"{name}: card.training lacks {key}"
     assert any(k.startswith("Set5 x4") for k in card.training)

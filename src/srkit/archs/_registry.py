@@ -13,8 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from srkit._core.cards import ModelCard
-from srkit._core.errors import SrkitError
+from srkit._core.cards import ModelCard, with_card
 from srkit._core.registry import Registry
 
 Builder = Callable[..., nn.Module]
@@ -40,26 +39,26 @@ def register_model(builder: Builder, card: ModelCard) -> None:
 def build_model(name: str, *, scale: int | None = None, **overrides: Any) -> nn.Module:
     """Build the registered model ``name`` (random weights) at ``scale`` (default: its first scale).
 
+    The model's card (``model.card``) lists the scales this instance serves: every scale of a multi-scale model,
+    else the built one.
+
     Example:
         >>> build_model("espcn", scale=3).card.scales
+        (3,)
+        >>> build_model("srkit_fast", scale=3).card.scales
         (2, 3, 4)
     """
     entry = MODELS.get(name)
     s = entry.card.scales[0] if scale is None else scale
-    if s not in entry.card.scales:
-        raise SrkitError(f"model {name!r} supports scales {entry.card.scales}, not {s}")
-    model = entry.builder(scale=s, **overrides)
-    object.__setattr__(model, "card", entry.card)  # plain attribute: a card is data, not a submodule
-    return model
+    card = entry.card.for_instance(s)  # an unsupported scale raises
+    return with_card(entry.builder(scale=s, **overrides), card)
 
 
 def build_discriminator(name: str, **overrides: Any) -> nn.Module:
     """Build the registered GAN discriminator ``name`` (``srgan_discriminator``, ``vgg_discriminator_128``,
     ``unet_discriminator``)."""
     entry = DISCRIMINATORS.get(name)
-    model = entry.builder(**overrides)
-    object.__setattr__(model, "card", entry.card)
-    return model
+    return with_card(entry.builder(**overrides), entry.card)
 
 
 def model_card(name: str) -> ModelCard:

@@ -94,6 +94,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             arch="DWSR",
             paper=PAPER,
             scales=(2, 3, 4),
+            color="y",
             in_channels=1,
             out_channels=1,
             params={2: 300_100, 3: 300_100, 4: 300_100},

@@ -99,6 +99,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             arch="ESPCN",
             paper=PAPER,
             scales=(2, 3, 4),
+            color="y",
             in_channels=1,
             out_channels=1,
             params={2: 21_284, 3: 22_729, 4: 24_752},

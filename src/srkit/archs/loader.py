@@ -9,6 +9,7 @@ from typing import Any
 
 from torch import nn
 
+from srkit._core.cards import card_of, with_card
 from srkit._core.errors import SrkitError
 from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
@@ -41,6 +42,15 @@ def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[s
     )
 
 
+def _shipped_name(source: str | os.PathLike[str]) -> str | None:
+    """``source`` as the name of a shipped model, or None. A shipped name wins over a file or folder of the same
+    name in the current folder; a string that looks like a path (``./srkit``, ``models/srkit``) or a ``Path`` is
+    a path."""
+    if not isinstance(source, str) or source not in SHIPPED:
+        return None
+    return source
+
+
 def load_model(
     source: str | os.PathLike[str], *, arch: str | None = None, scale: int | None = None, device: str = "cpu"
 ) -> nn.Module:
@@ -49,7 +59,8 @@ def load_model(
     Args:
         source: the name of one of srkit's shipped models (``"srkit"``, the default quality model;
             ``"srkit_fast"``), a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV
-            ``dnn_superres`` ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small).
+            ``dnn_superres`` ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small). A shipped name always means the shipped
+            model, even if a file or folder of that name is in the current folder: write ``./srkit`` for that.
         arch: the registered model name, when detection from the keys is not wanted or not possible.
         scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes); a
             different scale than the checkpoint's is an error, except for multi-scale models.
@@ -59,21 +70,23 @@ def load_model(
         SrkitError: the file is missing or unreadable, no registered model fits, or the weights do not fit the
             model (the message lists missing, unexpected and mis-shaped tensors).
     """
-    shipped = shipped_path(str(source)) if not Path(source).exists() else None
-    if shipped is not None:
-        return _load_shipped(str(source), shipped, scale=scale, device=device)
+    name = _shipped_name(source)
+    if name is not None:
+        return _load_shipped(name, scale=scale, device=device)
     path = Path(source)
-    if not path.exists() and str(source) in MODELS:
+    if not path.exists() and isinstance(source, str) and source in MODELS:
         raise SrkitError(
             f"{source!r} is a model name, and srkit ships no weights for it yet: pass a checkpoint file, or build it "
             "untrained with srkit.build_model"
         )
+    if path.is_dir():
+        raise SrkitError(f"{path} is a folder, not a checkpoint file")
     if path.suffix.lower() == ".pb":
         from srkit.archs.tf_graph import load_opencv_pb
 
         model, info = load_opencv_pb(path)
-        object.__setattr__(model, "card", MODELS.get(str(info["name"])).card)
-        return model.to(device).eval()
+        card = MODELS.get(str(info["name"])).card.for_instance(int(info["scale"]))
+        return with_card(model, card).to(device).eval()
     state = read_state_dict(path)
     if arch is None:
         arch, kwargs, state = detect_arch(state, source=str(path))
@@ -85,8 +98,9 @@ def load_model(
         kwargs = (detection.detect(state) if detection else None) or {}
     kwargs = dict(kwargs)
     found_scale = kwargs.pop("scale", None)
-    if kwargs.get("multi_scale") and found_scale is not None:  # one model for several scales: build its default
-        scale = None
+    card = MODELS.get(arch).card
+    if card.multi_scale and found_scale is not None:  # one model for several scales
+        found_scale = scale if scale in card.scales else card.default_scale()
     if scale is not None and found_scale is not None and scale != found_scale:
         raise SrkitError(f"{path} holds a x{found_scale} {arch} model, not x{scale}")
     chosen = scale if scale is not None else found_scale
@@ -97,13 +111,16 @@ def load_model(
     return model.to(device).eval()
 
 
-def _load_shipped(name: str, path: Path, *, scale: int | None, device: str) -> nn.Module:
-    """One of srkit's shipped models, its card carrying the training entries stored with the weights."""
+def _load_shipped(name: str, *, scale: int | None, device: str) -> nn.Module:
+    """One of srkit's shipped models; its card carries the shipped name and the training entries stored with the
+    weights."""
+    path = shipped_path(name)
+    assert path is not None
     arch = SHIPPED[name][0]
     card = MODELS.get(arch).card
     if scale is not None and scale not in card.scales:
         raise SrkitError(f"{name!r} serves scales {', '.join(map(str, card.scales))}, not {scale}")
-    model = build_model(arch, scale=scale if scale is not None else max(card.scales))
+    model = build_model(arch, scale=scale if scale is not None else card.default_scale())
     load_state(model, read_state_dict(path), source=str(path))
-    object.__setattr__(model, "card", dataclasses.replace(card, training=shipped_card_entries(path)))
-    return model.to(device).eval()
+    shipped = dataclasses.replace(card_of(model), name=name, training=shipped_card_entries(path))
+    return with_card(model, shipped).to(device).eval()

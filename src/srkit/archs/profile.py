@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from srkit._core.cards import call_model
 from srkit.archs._registry import MODELS, build_model
 
 
@@ -20,9 +19,8 @@ def model_flops(name: str, *, scale: int | None = None, size: int = 64) -> int |
         with torch.device("meta"):
             model = build_model(name, scale=s)
             x = torch.zeros(1, card.in_channels, size, size)
-        takes_scale = "scale" in inspect.signature(model.forward).parameters
         with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model(x, s) if takes_scale else model(x)
+            call_model(model, x, s)
         return int(counter.get_total_flops())
     except Exception:
         return None

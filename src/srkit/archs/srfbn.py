@@ -203,6 +203,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             arch="SRFBN",
             paper=PAPER,
             scales=(2, 3, 4),
+            forward_all="hr",
             params={2: 2_140_510, 3: 2_832_734, 4: 3_631_454},
             published_params={4: 3_631_000},
             receptive_field=51,

@@ -1,4 +1,4 @@
-"""srkit's own networks, the ones srkit trains and ships (issue 6): two tiers, each one multi-scale model.
+"""srkit's own networks, the ones srkit trains and ships: two tiers, each one multi-scale model.
 
 Both follow the same plan, put together from the survey's components: post-upsampling with a sub-pixel
 upsampler (Shi et al., ESPCN, CVPR 2016), one body shared by every scale with scale-specific tails (Lim et al.,
@@ -30,7 +30,7 @@ from srkit.archs._registry import Builder
 from srkit.blocks import ResBlock, conv2d
 
 PAPER = (
-    "srkit's own design (issue 6) from the survey's components: sub-pixel post-upsampling (Shi et al., CVPR 2016), "
+    "srkit's own design from the survey's components: sub-pixel post-upsampling (Shi et al., CVPR 2016), "
     "shared body with scale-specific tails (Lim et al., MDSR, CVPRW 2017), "
     "anchor residual (Du et al., ABPN, CVPRW 2021)"
 )
@@ -69,9 +69,7 @@ class _MultiScale(nn.Module):
     """What both tiers share: the scales served, the default scale, the scale check of ``forward``, and mixed
     precision: ``forward`` casts its input to the weights' dtype and adds the anchor in the input's dtype, so
     bf16 weights with a float32 input give a float32 output whose rounding error is that of the (small) residual
-    only, not of the whole image (``casts_input``)."""
-
-    casts_input = True
+    only, not of the whole image (the cards declare it: ``float32_io=True``)."""
 
     def _init_scales(self, name: str, scale: int, scales: Sequence[int]) -> None:
         self.scales = tuple(check_scale(name, s) for s in scales)
@@ -202,6 +200,10 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             arch="SrkitFast",
             paper=PAPER,
             scales=(2, 3, 4),
+            color="y",
+            scale_arg=True,
+            multi_scale=True,
+            float32_io=True,
             in_channels=1,
             out_channels=1,
             params={2: _FAST_PARAMS, 3: _FAST_PARAMS, 4: _FAST_PARAMS},
@@ -220,6 +222,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             arch="SrkitNet",
             paper=PAPER,
             scales=(2, 3, 4),
+            scale_arg=True,
+            multi_scale=True,
+            float32_io=True,
             params={2: _NET_PARAMS, 3: _NET_PARAMS, 4: _NET_PARAMS},
             receptive_field=19,
             notes=(

@@ -9,6 +9,8 @@ import srkit
 
 EXAMPLES = """examples:
   srkit bench                                   bicubic on the bundled example images, x2 x3 x4
+  srkit bench --model srkit --data ../shared/data/bench/Set5 --scale 4        srkit's default model (its card's figures)
+  srkit bench --weights IMDN_x4.pth --data Set5 --scale 4                     any checkpoint srkit.load_model reads
   srkit bench --method bicubic lanczos --data ../shared/data/bench/Set5 ../shared/data/bench/Set14 --scale 2 3 4
   srkit bench --data Set5 --scale 3 --degradation BD --markdown results.md
   srkit bench --data Set5_matlab_pairs/image_SRF_4 --scale 4     LR read from *_LR files
@@ -33,7 +35,12 @@ def add_parser(sub: Any) -> None:
         metavar="NAME",
         help=f"methods to evaluate (default bicubic, unless --weights); one of: {', '.join(srkit.method_names())}",
     )
-    p.add_argument("--model", metavar="NAME", help="evaluate a zoo model (see 'srkit models'); needs --weights")
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="a shipped model (srkit, srkit_fast) on its own, or with --weights the architecture of the checkpoint "
+        "(a zoo name, see 'srkit models')",
+    )
     p.add_argument(
         "--weights",
         metavar="FILE",
@@ -41,6 +48,12 @@ def add_parser(sub: Any) -> None:
         "it when --model is not given",
     )
     p.add_argument("--device", default="cpu", help="device for models (cpu, cuda, mps)")
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "fp16", "auto"),
+        default="fp32",
+        help="precision of models (default fp32, as the model cards are measured; auto: as 'srkit upscale')",
+    )
     p.add_argument(
         "--data",
         "-d",
@@ -97,18 +110,24 @@ def _scale(text: str) -> int:
 
 
 def _model_method(args: argparse.Namespace) -> srkit.ModelMethod:
+    """The model of ``--model``/``--weights``, run through srkit's one image path (as ``srkit upscale``)."""
+    if args.weights is None:
+        model = srkit.load_model(args.model)  # a shipped model
+        return srkit.ModelMethod(model, device=args.device, precision=args.precision)
     scale = args.scale[0] if len(args.scale) == 1 else None  # for checkpoints that do not tell their scale
-    model = srkit.load_model(args.weights, arch=args.model, scale=scale, device=args.device)
-    return srkit.ModelMethod(model, name=args.model, device=args.device)
+    model = srkit.load_model(args.weights, arch=args.model, scale=scale)
+    return srkit.ModelMethod(model, name=args.model, device=args.device, precision=args.precision)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.y_round and args.rgb:
         raise srkit.SrkitError("--y-round applies to the Y channel; it cannot be combined with --rgb")
     methods: list[srkit.SRMethod] = [srkit.get_method(name) for name in dict.fromkeys(args.method or [])]
-    if args.model and not args.weights:
-        raise srkit.SrkitError(f"--model {args.model} needs --weights FILE (srkit ships no weights for it yet)")
-    if args.weights:
+    if args.model and not args.weights and args.model not in srkit.SHIPPED:
+        raise srkit.SrkitError(
+            f"--model {args.model} needs --weights FILE (srkit ships weights for {', '.join(sorted(srkit.SHIPPED))})"
+        )
+    if args.weights or args.model:
         methods.append(_model_method(args))
     if not methods:
         methods = [srkit.get_method("bicubic")]

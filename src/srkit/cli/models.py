@@ -69,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
 def _card(name: str) -> srkit.ModelCard:
     """A registered model's card; for a shipped model (``srkit``, ``srkit_fast``), with its training record."""
     if name in srkit.SHIPPED:
-        card = getattr(srkit.load_model(name), "card", None)
-        if isinstance(card, srkit.ModelCard):
-            return card
+        return srkit.card_of(srkit.load_model(name))
     return srkit.model_card(name)
 
 

@@ -55,7 +55,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     model, config = srkit.load_run(Path(args.checkpoint))
     scale = config.model.scale
-    method = srkit.ModelMethod(model, name=Path(args.checkpoint).stem, scales=[scale], device=args.device)
+    method = srkit.ModelMethod(model, name=Path(args.checkpoint).stem, device=args.device)
     sets = [srkit.BenchmarkSet(d) for d in args.data]
     results = srkit.evaluate(method, sets, [scale], progress=False if args.no_progress else None)
     print(srkit.format_table(results, srkit.Protocol()))

@@ -25,6 +25,7 @@ from safetensors.torch import save_file
 from torch import nn
 from tqdm import tqdm
 
+from srkit._core.cards import ModelCard, card_of
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_path, atomic_write_text
 from srkit.archs import build_model
@@ -36,7 +37,7 @@ from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
 from srkit.engine.plot import plot_curves
-from srkit.engine.recipes import GANRecipe, SupervisedRecipe
+from srkit.engine.recipes import AllOutputs, GANRecipe, SupervisedRecipe
 from srkit.engine.schedule import lr_factor
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
@@ -66,11 +67,6 @@ def build_network(config: TrainConfig) -> nn.Module:
         return build_model(m.name, scale=m.scale, **m.options)
     assert m.spec is not None
     return create_model({**m.spec, "scale": m.spec.get("scale", m.scale)})
-
-
-def _in_channels(model: nn.Module) -> int:
-    card = getattr(model, "card", None)
-    return int(getattr(card, "in_channels", 3))
 
 
 _PIPELINES: dict[str, Callable[[], Any]] = {"real_esrgan": real_esrgan, "bsrgan": bsrgan}
@@ -148,12 +144,12 @@ def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContex
 
 
 def validate(model: nn.Module, config: TrainConfig, device: torch.device) -> tuple[float, float] | None:
-    """Mean PSNR/SSIM on the validation folder (EVALUATION.md protocol) at the model's scale."""
+    """Mean PSNR/SSIM on the validation folder at the model's scale, through srkit's one image path (the
+    EVALUATION.md protocol, fp32, whole images: what ``srkit eval`` and ``srkit bench`` measure)."""
     if not config.data.val:
         return None
-    method = ModelMethod(model, scales=[config.model.scale], device=str(device))
+    method = ModelMethod(model, device=str(device), precision="fp32", tile=None)  # runs a copy in eval mode
     (result,) = evaluate(method, [BenchmarkSet(config.data.val)], [config.model.scale], progress=False)
-    model.train()
     return result.psnr, result.ssim
 
 
@@ -167,6 +163,7 @@ class _Run:
         self.latest, self.log_path = self.out / "latest.pt", self.out / "log.csv"
         torch.manual_seed(config.seed)
         self.model = build_network(config).to(self.dev)
+        self.card = card_of(self.model)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         o = config.optim
@@ -177,13 +174,13 @@ class _Run:
         self.ema = EMA(self.model, config.ema) if config.ema else None
         # fp16 (CUDA) needs loss scaling against gradient underflow; bf16 and fp32 do not
         self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
-        runner: nn.Module = self.model
+        runner: nn.Module = AllOutputs(self.model, self.card) if config.loss.supervise == "all" else self.model
         if self.world > 1:
             ids = [self.dev.index] if self.dev.type == "cuda" else None
-            runner = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            runner = torch.nn.parallel.DistributedDataParallel(runner, device_ids=ids)
         if config.compile:
             runner = torch.compile(runner)  # type: ignore[assignment]
-        self.recipe = _recipe(config, runner, self.dev)
+        self.recipe = _recipe(config, runner, self.card, self.dev)
         self.start = 0
 
     @property
@@ -269,10 +266,10 @@ class _Run:
         return self.ema.model if self.ema is not None else self.model
 
 
-def _recipe(config: TrainConfig, model: nn.Module, device: torch.device) -> SupervisedRecipe:
+def _recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> SupervisedRecipe:
     loss = config.loss
     if loss.gan is None:
-        return SupervisedRecipe(model, pixel=loss.pixel, supervise=loss.supervise)
+        return SupervisedRecipe(model, card=card, pixel=loss.pixel, supervise=loss.supervise)
     from srkit.archs import build_discriminator
     from srkit.losses import VGG19Features
 
@@ -280,6 +277,7 @@ def _recipe(config: TrainConfig, model: nn.Module, device: torch.device) -> Supe
     return GANRecipe(
         model,
         build_discriminator(loss.discriminator).to(device),
+        card=card,
         kind=loss.gan,
         pixel=loss.pixel,
         pixel_weight=loss.pixel_weight,
@@ -341,7 +339,7 @@ def train(
     log_file = run.log_path.open("a", encoding="utf-8", newline="") if run.main else None
     board = writer(str(run.out / "tensorboard")) if run.main and writer is not None else None
     try:
-        for step, batch in _batches(config, run.start, _in_channels(run.model), run.rank, run.world):
+        for step, batch in _batches(config, run.start, run.card.in_channels, run.rank, run.world):
             loss_value = run.step(step, batch)
             done = step + 1
             val = None

@@ -3,33 +3,51 @@ the loop (``srkit.engine.loop``) does the backward pass, clipping, optimiser and
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from srkit._core.cards import ModelCard, call_model, call_model_all
 from srkit._core.errors import SrkitError
 from srkit.losses import get_criterion
 
 
-class SupervisedRecipe:
-    """Pixel-loss training; with ``supervise="all"`` every intermediate output of ``forward_all`` is supervised
-    (multi-supervision: DRCN's recursions, SRFBN's steps, MemNet's memories at the HR size; LapSRN's pyramid
-    levels against the HR downscaled to each level)."""
+class AllOutputs(nn.Module):
+    """A multi-supervised model whose ``forward(x, scale)`` returns every intermediate output (the card's
+    ``forward_all``), so that DDP and ``torch.compile`` wrap it like any model (they only see ``forward``)."""
 
-    def __init__(self, model: nn.Module, *, pixel: str = "l1", supervise: str = "last") -> None:
-        if supervise == "all" and not hasattr(model, "forward_all"):
-            raise SrkitError(f"{type(model).__name__} has no intermediate outputs (forward_all) to supervise")
-        self.model, self.loss, self.supervise = model, get_criterion(pixel), supervise
-        self.takes_scale = "scale" in inspect.signature(model.forward).parameters
+    def __init__(self, model: nn.Module, card: ModelCard) -> None:
+        super().__init__()
+        self.model, self.model_card = model, card
+
+    def forward(self, x: torch.Tensor, scale: int) -> list[torch.Tensor]:
+        return call_model_all(self.model, x, scale, card=self.model_card)
+
+
+class SupervisedRecipe:
+    """Pixel-loss training; with ``supervise="all"`` every intermediate output the card's ``forward_all``
+    declares is supervised (multi-supervision: DRCN's recursions, SRFBN's steps, MemNet's memories at the HR
+    size; LapSRN's pyramid levels against the HR downscaled to each level).
+
+    Args:
+        model: what runs the step: the model, or its DDP/compiled wrapper; for ``supervise="all"``, an
+            :class:`AllOutputs` (or a wrapper of one).
+        card: the model's card (how it is called).
+        pixel: the pixel loss.
+        supervise: ``last`` or ``all``.
+    """
+
+    def __init__(self, model: nn.Module, *, card: ModelCard, pixel: str = "l1", supervise: str = "last") -> None:
+        if supervise == "all" and card.forward_all is None:
+            raise SrkitError(f"{card.name} has no intermediate outputs (forward_all) to supervise")
+        self.model, self.card, self.loss, self.supervise = model, card, get_criterion(pixel), supervise
 
     def _forward(self, lr: torch.Tensor, scale: int) -> list[torch.Tensor]:
         if self.supervise == "all":
-            fn: Any = self.model.forward_all
-            return list(fn(lr, scale) if "scale" in inspect.signature(fn).parameters else fn(lr))
-        return [self.model(lr, scale) if self.takes_scale else self.model(lr)]
+            return list(self.model(lr, scale))
+        return [call_model(self.model, lr, scale, card=self.card)]
 
     def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
@@ -65,6 +83,7 @@ class GANRecipe(SupervisedRecipe):
         model: nn.Module,
         discriminator: nn.Module,
         *,
+        card: ModelCard,
         kind: str = "ragan",
         pixel: str = "l1",
         pixel_weight: float = 1e-2,
@@ -73,7 +92,7 @@ class GANRecipe(SupervisedRecipe):
         feature_net: Any = None,
         d_lr: float = 1e-4,
     ) -> None:
-        super().__init__(model, pixel=pixel)
+        super().__init__(model, card=card, pixel=pixel)
         from srkit.losses import GANLoss, PerceptualLoss
 
         self.discriminator = discriminator

@@ -1,27 +1,26 @@
 """Super-resolution methods that ``srkit bench`` can evaluate.
 
 A method turns an LR uint8 image ``(h, w, 3)`` into an SR uint8 image ``(h * s, w * s, 3)``; models follow
-step 3 of the protocol (compute in [0, 1], clamp, round to uint8). For now the methods are the interpolation kernels;
-trained models are added by the model zoo.
+step 3 of the protocol (compute in [0, 1], clamp, round to uint8). The interpolation kernels are registered by
+name; a model is evaluated through :class:`ModelMethod`, which runs it through srkit's one image path
+(:class:`srkit.Upscaler`), so ``srkit bench`` measures exactly what ``srkit upscale`` produces.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.errors import SrkitError
 from srkit._core.registry import Registry
-from srkit.functional.color import rgb_to_ycbcr, ycbcr_to_rgb
-from srkit.functional.image import to_float, to_uint8
 from srkit.functional.resize import imresize
+from srkit.inference.tiling import TileArg
+from srkit.inference.upscale import Upscaler
 
 
 class SRMethod(Protocol):
@@ -55,68 +54,50 @@ class Interpolation:
 
 
 class ModelMethod:
-    """A neural network as a benchmark method, following step 3 of the protocol.
+    """A model as a benchmark method, run through srkit's one image path (:class:`srkit.Upscaler`).
 
-    The LR uint8 image becomes a float tensor in [0, 1]; the model runs without gradients; the output is clamped
-    to [0, 1] and rounded to uint8. A model with one input channel (``card.in_channels == 1``, the Y-channel
-    models SRCNN, FSRCNN, VDSR...) runs on the Y of MATLAB's YCbCr while Cb and Cr are upscaled by bicubic, as
-    their papers do. Inputs are padded (reflect) to the card's ``multiple_of`` and the output is cropped back.
-    A multi-scale model (``forward(x, scale)``) is called with the scale.
+    Step 3 of the protocol: the LR uint8 image is made float in [0, 1] and run as the model's card says (padded
+    to its size multiple; RGB, or the Y of MATLAB's YCbCr with Cb/Cr upscaled by MATLAB bicubic), without
+    gradients; the output is clamped to [0, 1] and rounded to uint8.
 
     Args:
-        model: the network; its ``card`` (set by ``srkit.build_model``/``load_model``) gives the name, channels
-            and size requirements, its ``hparams["scale"]`` the scale of a single-scale model.
+        model: a module with a card (``srkit.build_model``/``load_model``), a shipped model name (``"srkit"``), a
+            checkpoint path, or an :class:`srkit.Upscaler`.
         name: the name in reports (default: the card's).
-        scales: the scales it serves (default: all the card's for a multi-scale model, else its built scale).
         device: where to run it.
+        precision: ``"fp32"`` (the default, as the model cards' numbers are measured), ``"bf16"``, ``"fp16"``
+            or ``"auto"`` (as ``srkit upscale``).
+        tile: LR tile size (default None: whole images, as the protocol).
+        tta: self-ensemble over 8 flips/rotations.
+
+    Example:
+        >>> ModelMethod("srkit_fast").upscale(np.zeros((8, 8, 3), np.uint8), 2).shape
+        (16, 16, 3)
     """
 
     def __init__(
-        self, model: nn.Module, *, name: str | None = None, scales: Sequence[int] | None = None, device: str = "cpu"
+        self,
+        model: nn.Module | str | os.PathLike[str] | Upscaler,
+        *,
+        name: str | None = None,
+        device: str = "cpu",
+        precision: str = "fp32",
+        tile: TileArg = None,
+        tta: bool = False,
     ) -> None:
-        self.model = model.to(device).eval()
-        self.device = device
-        card: Any = getattr(model, "card", None)
-        hparams: dict[str, Any] = getattr(model, "hparams", {})
-        self.name = name or str(getattr(card, "name", type(model).__name__.lower()))
-        self.in_channels = int(getattr(card, "in_channels", 3))
-        self.multiple_of = int(getattr(card, "multiple_of", 1))
-        self.takes_scale = "scale" in inspect.signature(model.forward).parameters
-        if scales is None:
-            if self.takes_scale and card is not None and hparams.get("multi_scale", True):
-                scales = tuple(card.scales)
-            elif "scale" in hparams:
-                scales = (int(hparams["scale"]),)
-            else:
-                raise SrkitError(f"cannot tell which scales {self.name} serves: pass scales=")
-        self.scales = tuple(scales)
+        if isinstance(model, Upscaler):
+            self.upscaler = model
+        else:
+            self.upscaler = Upscaler(model, device=device, precision=precision, tile=tile, tta=tta)
+        self.name = name or self.upscaler.card.name
+        self.scales = self.upscaler.scales
 
     def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
         if scale not in self.scales:
             raise SrkitError(f"{self.name} upscales by {', '.join(f'x{s}' for s in self.scales)}, not x{scale}")
         if lr.dtype != np.uint8 or lr.ndim != 3 or lr.shape[2] != 3:
             raise SrkitError(f"{self.name} expects an LR uint8 image (h, w, 3), got {lr.dtype} {lr.shape}")
-        x = torch.from_numpy(to_float(lr)).permute(2, 0, 1)[None]
-        if self.in_channels == 1:
-            ycbcr = rgb_to_ycbcr(x)
-            y = self._run(ycbcr[:, :1], scale)
-            chroma = imresize(ycbcr[:, 1:], scale)
-            rgb = ycbcr_to_rgb(torch.cat([y.clamp(0, 1), chroma], dim=1))
-        else:
-            rgb = self._run(x, scale)
-        return to_uint8(rgb[0].permute(1, 2, 0).clamp(0, 1).numpy())
-
-    def _run(self, x: torch.Tensor, scale: int) -> torch.Tensor:
-        h, w = x.shape[-2:]
-        m = self.multiple_of
-        pad_h, pad_w = (-h) % m, (-w) % m
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        with torch.inference_mode():
-            x = x.to(self.device)
-            y = self.model(x, scale) if self.takes_scale else self.model(x)
-        return y[..., : h * scale, : w * scale].float().cpu()
+        return self.upscaler.upscale_array(lr, scale)
 
 
 METHODS: Registry[Callable[[], SRMethod]] = Registry("method")

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from torch import nn
 
+from srkit._core.cards import ModelCard, with_card
 from srkit._core.errors import SrkitError
 from srkit.blocks import BLOCKS, UPSAMPLERS, build_block, build_upsampler
 from srkit.frameworks.base import Framework, check_interpolation
@@ -150,6 +151,13 @@ def create_model(spec: Mapping[str, Any] | str | os.PathLike[str]) -> Framework:
     features/image/both/none; iterative: none/image), ``interpolation`` (for pre-upsampling and image skips),
     ``mean_shift``, ``body_conv``, ``tail``, ``head_kernel``, ``tail_kernel``; iterative: ``n_stages``,
     ``n_init``, ``dense``. The returned model keeps its spec in ``model.spec``.
+
+    A model with an integer scale gets a card (``model.card``) like a zoo model's, so srkit's image path, training
+    and evaluation run it: ``forward(x)`` at its scale; ``forward_all`` gives an output per body step at the HR
+    size (``"hr"``) or, for the progressive framework, one per x2 level (``"pyramid"``); one input channel means
+    the Y channel (with the chroma upscaled by MATLAB bicubic), three RGB. Composed models declare no receptive
+    field, so they run on whole images, never tiled (``tiling=False``). A fractional scale (``meta`` upsampler)
+    gives no card: call such a model directly.
     """
     if isinstance(spec, str | os.PathLike):
         spec = _load_yaml(Path(spec))
@@ -168,7 +176,27 @@ def create_model(spec: Mapping[str, Any] | str | os.PathLike[str]) -> Framework:
     builder = {"pre": _pre, "post": _post, "progressive": _progressive, "iterative": _iterative}[ms.framework]
     model = builder(ms, blocks, residual)
     model.spec = ms.to_dict()
+    if float(ms.scale) == int(ms.scale) and ms.scale >= 1:
+        with_card(model, _card(ms, model))
     return model
+
+
+def _card(ms: ModelSpec, model: Framework) -> ModelCard:
+    """The card of a composed model (see :func:`create_model`)."""
+    scale = int(ms.scale)
+    return ModelCard(
+        name=f"composed_{ms.framework}",
+        arch=type(model).__name__,
+        paper="srkit composition of the survey's components (Wang, Chen, Hoi, TPAMI 2020)",
+        scales=(scale,),
+        in_channels=ms.in_channels,
+        out_channels=_out(ms),
+        color="y" if ms.in_channels == 1 and _out(ms) == 1 else "rgb",
+        forward_all="pyramid" if ms.framework == "progressive" else "hr",
+        tiling=False,
+        params={scale: sum(p.numel() for p in model.parameters())},
+        notes="built by srkit.create_model from a spec (model.spec)",
+    )
 
 
 def _load_yaml(path: Path) -> Mapping[str, Any]:

@@ -9,12 +9,12 @@ Example::
 
 from srkit.inference.api import get_upscaler, upscale, upscale_file
 from srkit.inference.export import check_onnx, export_onnx, export_torchscript, onnx_metadata
-from srkit.inference.tiling import auto_tile_size, crop_to, iter_tiles, pad_to_multiple, upscale_tensor
+from srkit.inference.tiling import auto_tile_size, crop_to, iter_tiles, pad_to_multiple, run_piece, upscale_tensor
 from srkit.inference.upscale import (
     ImagePipeline,
     Upscaler,
-    UpscalerMethod,
     auto_precision,
+    check_precision,
     default_output,
     describe,
     resolve_device,
@@ -23,10 +23,10 @@ from srkit.inference.upscale import (
 __all__ = [
     "ImagePipeline",
     "Upscaler",
-    "UpscalerMethod",
     "auto_precision",
     "auto_tile_size",
     "check_onnx",
+    "check_precision",
     "crop_to",
     "default_output",
     "describe",
@@ -37,6 +37,7 @@ __all__ = [
     "onnx_metadata",
     "pad_to_multiple",
     "resolve_device",
+    "run_piece",
     "upscale",
     "upscale_file",
     "upscale_tensor",

@@ -7,8 +7,10 @@ matches PyTorch at every size that is a multiple of its window (the card's ``mul
 its pad-to-window branch is frozen off, so other sizes fail at run time: pad inputs to ``card.multiple_of`` first,
 as srkit's inference does. :func:`check_onnx` measures the agreement at several sizes.
 
-Multi-scale models (``forward(x, scale)``: CARN, MDSR) are exported at one fixed scale, the model's built scale
-unless ``scale`` is given.
+Everything about how the model is called comes from its card: a model whose ``forward`` takes the scale (the
+card's ``scale_arg``: CARN, MDSR, srkit's own) is exported at one fixed scale (``scale``, default the scale it
+was built for), with the ``float32_io`` convention kept (float32 in and out); :func:`check_onnx` compares the file with
+srkit's own tensor path (:func:`srkit.inference.run_piece`: padding and calling as the card says).
 
 Example:
     >>> import srkit
@@ -21,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import os
 import warnings
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from srkit._core.cards import ModelCard, call_model, card_of
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_path, check_output_path
 
@@ -40,54 +42,39 @@ OUTPUT_NAME = "sr"
 DEFAULT_OPSET = 17
 
 
-class _FixedScale(nn.Module):
-    """A multi-scale model (``forward(x, scale)``) called at one fixed scale, so it has a single-input forward."""
+class _AtScale(nn.Module):
+    """The model called as its card says at one fixed scale, so the exported graph has a single input."""
 
-    def __init__(self, model: nn.Module, scale: int) -> None:
+    def __init__(self, model: nn.Module, card: ModelCard, scale: int) -> None:
         super().__init__()
-        self.model = model
-        self.scale = scale
+        self.model, self.model_card, self.scale = model, card, scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.model(x, self.scale)
-        return out
+        return call_model(self.model, x, self.scale, card=self.model_card)
 
 
-def _is_multi_scale(model: nn.Module) -> bool:
-    return "scale" in inspect.signature(model.forward).parameters
-
-
-def _prepare(model: nn.Module, scale: int | None) -> nn.Module:
-    """The model in eval mode, wrapped at one scale if it is multi-scale."""
+def _prepare(model: nn.Module, scale: int | None) -> tuple[_AtScale, ModelCard, int]:
+    """The model in eval mode wrapped at one scale it serves (default: the scale it was built for), with its card."""
     if not isinstance(model, nn.Module):
         raise SrkitError(f"expected an nn.Module, got {type(model).__name__}")
+    card = card_of(model)
+    s = card.default_scale() if scale is None else scale
+    if s not in card.scales:
+        raise SrkitError(f"model {card.name!r} serves {', '.join(f'x{v}' for v in card.scales)}, not x{s}")
     model.eval()
-    if _is_multi_scale(model):
-        s = scale if scale is not None else getattr(model, "scale", None)
-        if not isinstance(s, int):
-            raise SrkitError(f"{type(model).__name__} is multi-scale: pass scale= to export it")
-        return _FixedScale(model, s)
-    if scale is not None and scale != getattr(model, "scale", scale):
-        raise SrkitError(f"{type(model).__name__} is built for scale {model.scale}, not {scale}")
-    return model
+    return _AtScale(model, card, s), card, s
 
 
-def _card_facts(model: nn.Module) -> tuple[str, int, int, int]:
-    """``(name, in_channels, multiple_of, min_size)`` from the model's card, or defaults for a card-less model."""
-    card = getattr(model, "card", None)
-    if card is None:
-        return type(model).__name__, 3, 1, 1
-    return str(card.name), int(card.in_channels), int(card.multiple_of), int(card.min_size)
-
-
-def _example_input(model: nn.Module, height: int = 16, width: int = 16, *, seed: int = 0) -> torch.Tensor:
-    """A random input ``(1, in_channels, H, W)`` with ``H, W`` rounded up to the card's ``multiple_of``/``min_size``."""
-    _, channels, multiple, min_size = _card_facts(model)
-    h, w = (max(_round_up(v, multiple), _round_up(min_size, multiple)) for v in (height, width))
+def _example_input(
+    model: nn.Module, card: ModelCard, height: int = 16, width: int = 16, *, seed: int = 0
+) -> torch.Tensor:
+    """A random input ``(1, in_channels, H, W)`` with ``H, W`` rounded up to the card's ``multiple_of``/``min_size``,
+    in the dtype the model takes (float32 for ``float32_io`` cards, else its weights')."""
+    h, w = (max(_round_up(v, card.multiple_of), _round_up(card.min_size, card.multiple_of)) for v in (height, width))
     param = next(iter(model.parameters()), None)
-    dtype = param.dtype if param is not None else torch.float32
+    dtype = torch.float32 if card.float32_io or param is None else param.dtype
     gen = torch.Generator().manual_seed(seed)
-    return torch.rand(1, channels, h, w, generator=gen, dtype=dtype)
+    return torch.rand(1, card.in_channels, h, w, generator=gen, dtype=torch.float32).to(dtype) * card.pixel_range
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -115,7 +102,7 @@ def export_onnx(
         path: the ``.onnx`` file to write (its folder must exist).
         opset: the ONNX opset version.
         dynamic: export dynamic batch/height/width axes (else the example's fixed ``1 x C x 16 x 16``).
-        scale: the scale to export a multi-scale model (``forward(x, scale)``) at; default its built scale.
+        scale: the scale to export at, one the model serves (default: the scale it was built for).
 
     Returns:
         ``path`` as a :class:`Path`.
@@ -132,16 +119,16 @@ def export_onnx(
     """
     target = check_output_path(path)
     onnx = _require("onnx")
-    net = _prepare(model, scale)
-    example = _example_input(model)
+    net, card, out_scale = _prepare(model, scale)
+    example = _example_input(model, card)
     try:
         with torch.no_grad():
-            out_scale = net(example).shape[-1] // example.shape[-1]
+            net(example)
     except Exception as err:
-        raise SrkitError(f"{type(model).__name__} fails on a {tuple(example.shape)} example: {err}") from err
+        raise SrkitError(f"{card.name} fails on a {tuple(example.shape)} example: {err}") from err
     axes = {0: "batch", 2: "height", 3: "width"}
     dynamic_axes = {INPUT_NAME: axes, OUTPUT_NAME: axes} if dynamic else None
-    name, channels, multiple, _ = _card_facts(model)
+    name, channels, multiple = card.name, card.in_channels, card.multiple_of
     with atomic_path(target) as tmp:
         try:
             with warnings.catch_warnings():
@@ -159,7 +146,14 @@ def export_onnx(
         except Exception as err:
             raise SrkitError(f"ONNX export of {name} failed: {type(err).__name__}: {err}") from err
         proto = onnx.load(str(tmp))
-        facts = {"name": name, "scale": out_scale, "in_channels": channels, "multiple_of": multiple}
+        facts = {
+            "name": name,
+            "scale": out_scale,
+            "in_channels": channels,
+            "multiple_of": multiple,
+            "color": card.color,
+            "pixel_range": card.pixel_range,
+        }
         for key, value in facts.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = f"srkit.{key}", str(value)
@@ -191,7 +185,7 @@ def check_onnx(
         sizes: input ``(H, W)`` sizes to compare at, each rounded up to the card's ``multiple_of``; several sizes
             check that the dynamic axes really are dynamic.
         batch: the batch size of the random inputs.
-        scale: the scale a multi-scale model was exported at (default its built scale).
+        scale: the scale it was exported at (default: the scale the model was built for).
         seed: seed of the random inputs.
 
     Returns:
@@ -204,17 +198,23 @@ def check_onnx(
         >>> check_onnx(model, "espcn_x2.onnx")  # doctest: +SKIP
         3.5762786865234375e-07
     """
+    from srkit.inference.tiling import run_piece
+
     ort = _require("onnxruntime")
-    net = _prepare(model, scale)
+    _, card, s = _prepare(model, scale)
+    param = next(iter(model.parameters()), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None else torch.float32
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as err:
         raise SrkitError(f"cannot load ONNX file {path}: {err}") from err
     worst = 0.0
     for i, (h, w) in enumerate(sizes):
-        x = _example_input(model, h, w, seed=seed + i).float().expand(batch, -1, -1, -1).contiguous()
-        with torch.no_grad():
-            expected = net(x).float()
+        x = _example_input(model, card, h, w, seed=seed + i).float().expand(batch, -1, -1, -1).contiguous()
+        with torch.no_grad():  # srkit's tensor path, on the [0, 1] scale
+            expected, _ = run_piece(model, x / card.pixel_range, s, device, dtype)
+            expected = expected * card.pixel_range
         try:
             (got,) = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})
         except Exception as err:
@@ -238,7 +238,7 @@ def export_torchscript(model: nn.Module, path: str | os.PathLike[str], *, scale:
     Args:
         model: the model to trace (put in eval mode).
         path: the file to write (its folder must exist).
-        scale: the scale of a multi-scale model (default its built scale).
+        scale: the scale to trace at, one the model serves (default: the scale it was built for).
 
     Returns:
         ``path`` as a :class:`Path`.
@@ -251,14 +251,14 @@ def export_torchscript(model: nn.Module, path: str | os.PathLike[str], *, scale:
         PosixPath('espcn.pt')
     """
     target = check_output_path(path)
-    net = _prepare(model, scale)
-    example = _example_input(model)
+    net, card, _ = _prepare(model, scale)
+    example = _example_input(model, card)
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(net, (example,), check_trace=False)
     except Exception as err:
-        raise SrkitError(f"TorchScript tracing of {type(model).__name__} failed: {err}") from err
+        raise SrkitError(f"TorchScript tracing of {card.name} failed: {err}") from err
     with atomic_path(target) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.9+ deprecates TorchScript; it still works
         torch.jit.save(traced, str(tmp))

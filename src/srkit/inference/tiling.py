@@ -13,11 +13,15 @@ is one row of tiles), so that :func:`iter_tiles` can hand finished output rows t
 
 Models whose card says ``tiling=False`` (global pooling/attention) are never tiled: an explicit ``tile`` smaller
 than the image raises :class:`~srkit.SrkitError`; ``tile="auto"`` runs them on the whole image.
+
+Every piece runs through :func:`run_piece`: padded to the card's ``multiple_of``/``min_size``, cast to the run's
+dtype (kept float32 for a card with ``float32_io``), called as the card says (:func:`srkit.call_model`), checked
+and cropped. This module works on tensors in the model's own channels; colour, gray and alpha handling is
+:class:`srkit.Upscaler`'s.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -27,16 +31,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srkit._core.cards import ModelCard
+from srkit._core.cards import call_model, card_of
 from srkit._core.errors import SrkitError
 
-__all__ = ["auto_tile_size", "crop_to", "iter_tiles", "pad_to_multiple", "upscale_tensor"]
+__all__ = ["auto_tile_size", "crop_to", "iter_tiles", "pad_to_multiple", "run_piece", "upscale_tensor"]
 
 TileArg = int | Literal["auto"] | None
 ProgressFn = Callable[[int, int], None]
 
 _RAMP = 8  # LR pixels of linear blending added to twice the receptive field in the default overlap
-_UNKNOWN_RF = 16  # receptive field assumed for a model without a card
 
 
 def pad_to_multiple(x: Tensor, multiple: int, *, min_size: int = 1) -> tuple[Tensor, tuple[int, int]]:
@@ -84,16 +87,6 @@ def crop_to(y: Tensor, size: tuple[int, int], scale: int = 1) -> Tensor:
     return y[..., : size[0] * scale, : size[1] * scale]
 
 
-def _card(model: nn.Module) -> ModelCard | None:
-    card = getattr(model, "card", None)
-    return card if isinstance(card, ModelCard) else None
-
-
-def _rf(model: nn.Module) -> int:
-    card = _card(model)
-    return _UNKNOWN_RF if card is None else card.receptive_field
-
-
 def _param_ref(model: nn.Module) -> Tensor | None:
     return next(iter(model.parameters()), None)
 
@@ -122,7 +115,7 @@ def auto_tile_size(
     the tile is the square root of ``budget / cost``, rounded down to the card's ``multiple_of``, between 64 and 4096.
 
     Args:
-        model: the model (its card, if any, gives ``multiple_of`` and ``out_channels``).
+        model: the model (its card gives ``multiple_of`` and ``out_channels``).
         scale: the output scale.
         device: where the tiles run (default: the model's parameters' device).
         dtype: the tiles' dtype (default: the model's parameters' dtype).
@@ -133,39 +126,49 @@ def auto_tile_size(
         The LR tile size.
 
     Example:
-        >>> auto_tile_size(nn.Conv2d(3, 3, 3), scale=2, budget_bytes=1 << 20) >= 64
+        >>> from srkit import ModelCard, with_card
+        >>> net = with_card(nn.Conv2d(3, 3, 3), ModelCard(name="toy", arch="Conv2d", paper="", scales=(1,)))
+        >>> auto_tile_size(net, scale=2, budget_bytes=1 << 20) >= 64
         True
     """
     ref = _param_ref(model)
     dev = device or (ref.device if ref is not None else torch.device("cpu"))
     dt = dtype or (ref.dtype if ref is not None else torch.float32)
     budget = _available_bytes(dev) // 2 if budget_bytes is None else budget_bytes
-    card = _card(model)
-    channels = 3 if card is None else card.out_channels
+    card = card_of(model)
     params = sum(p.numel() for p in model.parameters())
     elem = torch.empty((), dtype=dt).element_size()
-    per_px = elem * (2 * math.sqrt(max(params, 1)) + 4 * channels * scale * scale)
-    mult = 1 if card is None else card.multiple_of
+    per_px = elem * (2 * math.sqrt(max(params, 1)) + 4 * card.out_channels * scale * scale)
+    mult = card.multiple_of
     size = int(math.sqrt(max(budget, 0) / per_px))
     return max(64, min(4096, size)) // mult * mult
 
 
-def _call(model: nn.Module, x: Tensor, scale: int | None) -> Tensor:
-    if scale is not None and "scale" in inspect.signature(model.forward).parameters:
-        out: Tensor = model(x, scale=scale)
-    else:
-        out = model(x)
-    return out
+def run_piece(
+    model: nn.Module, x: Tensor, scale: int | None, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, int]:
+    """Run ``model`` on one whole piece as its card says: pad to ``multiple_of``/``min_size``, cast (uint8 to
+    [0, 1]; float32 kept for ``float32_io`` cards), call, check the output size, crop.
 
+    Args:
+        model: a model with a card.
+        x: ``(B, C, H, W)`` float images, or uint8 (0-255).
+        scale: a scale the model serves (None: the one it was built for).
+        device, dtype: where and in which dtype the model runs.
 
-def _run(model: nn.Module, x: Tensor, scale: int | None, dev: torch.device, dt: torch.dtype) -> tuple[Tensor, int]:
-    """Run the model on one (padded) piece; returns the cropped float32 output on x's device and the scale."""
-    card = _card(model)
-    mult, min_size = (1, 1) if card is None else (card.multiple_of, card.min_size)
+    Returns:
+        ``(output, scale)``: float32 on ``x``'s device, ``(B, C_out, scale * H, scale * W)``, not clamped.
+    """
+    card = card_of(model)
     if x.dtype == torch.uint8:  # 8-bit images stay 8-bit in memory; each piece becomes float in [0, 1]
-        x = x.to(dev, torch.float32).div_(255.0)
-    padded, size = pad_to_multiple(x, mult, min_size=min_size)
-    out = _call(model, padded.to(dev, dt), scale)
+        x = x.to(device, torch.float32).div_(255.0)
+    padded, size = pad_to_multiple(x, card.multiple_of, min_size=card.min_size)
+    piece = padded.to(device, torch.float32 if card.float32_io else dtype)
+    if card.pixel_range != 1.0:
+        piece = piece * card.pixel_range
+    out = call_model(model, piece, scale)
+    if card.pixel_range != 1.0:
+        out = out / card.pixel_range
     s = out.shape[-2] // padded.shape[-2]
     if out.ndim != 4 or s < 1 or out.shape[-2:] != (s * padded.shape[-2], s * padded.shape[-1]):
         raise SrkitError(f"the model returned shape {tuple(out.shape)} for input {tuple(padded.shape)}: not x{s}")
@@ -226,10 +229,10 @@ def iter_tiles(
     held at a time, so a writer can stream a huge output to disk. Call ``model.eval()`` first.
 
     Args:
-        model: an srkit model (``forward(x)`` or ``forward(x, scale=...)``); its ``card`` gives the padding and
-            overlap rules (a model without a card: no padding, receptive field assumed 16).
+        model: a model with a card (``srkit.build_model``, ``load_model``, ``create_model``, or
+            ``srkit.with_card``): it gives the calling convention, the padding and the overlap.
         x: LR images in [0, 1], or uint8 (0-255: each tile is made float, so a huge image stays 8-bit in memory).
-        scale: the scale to ask a multi-scale model for; checked against the output otherwise (None: inferred).
+        scale: a scale the model serves (None: the one it was built for); the output is checked against it.
         tile: LR tile size; None: no tiling; "auto": from free memory (:func:`auto_tile_size`).
         overlap: LR pixels shared by neighbouring tiles (default ``max(8, 2 * receptive_field + 8)``); the tiled
             output equals the untiled one when ``overlap > 2 * receptive_field``.
@@ -240,7 +243,9 @@ def iter_tiles(
         ``(y0, y1, rows)`` with rows of shape ``(B, C_out, y1 - y0, scale * W)``.
 
     Example:
-        >>> m = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2))
+        >>> from srkit import ModelCard, with_card
+        >>> card = ModelCard(name="toy", arch="Sequential", paper="", scales=(2,), receptive_field=1)
+        >>> m = with_card(nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2)), card)
         >>> [(y0, y1) for y0, y1, _ in iter_tiles(m, torch.rand(1, 3, 40, 40), tile=24, overlap=16)]
         [(0, 30), (30, 46), (46, 80)]
     """
@@ -248,26 +253,24 @@ def iter_tiles(
     ref = _param_ref(model)
     dev = torch.device(device) if device is not None else (ref.device if ref is not None else x.device)
     dt = dtype or (ref.dtype if ref is not None else torch.float32)
-    card = _card(model)
+    card = card_of(model)
     h, w = x.shape[-2:]
     if tile == "auto":
-        tile = auto_tile_size(model, scale=scale or max(card.scales if card else (4,)), device=dev, dtype=dt)
-        if card is not None and not card.tiling:
-            tile = None
-    if tile is not None and card is not None and not card.tiling and (h > tile or w > tile):
+        tile = auto_tile_size(model, scale=scale or card.default_scale(), device=dev, dtype=dt) if card.tiling else None
+    if tile is not None and not card.tiling and (h > tile or w > tile):
         raise SrkitError(f"model {card.name!r} cannot be tiled (global pooling/attention): use tile=None")
-    rf = _rf(model)
+    rf = card.receptive_field
     ov = max(8, 2 * rf + _RAMP) if overlap is None else overlap
     if tile is not None and ov >= tile:
         raise SrkitError(f"overlap ({ov}, from receptive field {rf}) must be smaller than tile ({tile})")
     if tile is None or (h <= tile and w <= tile):
         with torch.no_grad():
-            out, _ = _run(model, x, scale, dev, dt)
+            out, _ = run_piece(model, x, scale, dev, dt)
         if on_tile is not None:
             on_tile(1, 1)
         yield 0, out.shape[-2], out
         return
-    mult = 1 if card is None else card.multiple_of
+    mult = card.multiple_of
     stride = max(mult, (tile - ov) // mult * mult)
     ov = tile - stride
     margin = min(rf, (ov - 1) // 2)
@@ -282,7 +285,7 @@ def iter_tiles(
         for xi, x0 in enumerate(xs):
             x1 = min(x0 + tile, w)
             with torch.no_grad():
-                out, s = _run(model, x[..., y0:y1, x0:x1], scale, dev, dt)
+                out, s = run_piece(model, x[..., y0:y1, x0:x1], scale, dev, dt)
             if acc is None or wsum is None:
                 acc = x.new_zeros((x.shape[0], out.shape[1], y1 * s - lo, w * s), dtype=torch.float32)
                 wsum = x.new_zeros((1, 1, y1 * s - lo, w * s), dtype=torch.float32)
@@ -322,8 +325,9 @@ def upscale_tensor(
     """Upscale ``x`` with ``model``, padding to its card's size rules and optionally tiling (see :func:`iter_tiles`).
 
     Args:
-        model: an srkit model in eval mode.
-        x: LR images in [0, 1].
+        model: a model with a card, in eval mode.
+        x: LR images in [0, 1], in the model's channels (a Y-channel model takes Y; :class:`srkit.Upscaler`
+            turns RGB images into what the card asks for).
         scale, tile, overlap, device, dtype, on_tile: as in :func:`iter_tiles`.
 
     Returns:
@@ -333,7 +337,9 @@ def upscale_tensor(
         ``(B, C, H, W) -> (B, C_out, scale * H, scale * W)``.
 
     Example:
-        >>> m = nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2))
+        >>> from srkit import ModelCard, with_card
+        >>> card = ModelCard(name="toy", arch="Sequential", paper="", scales=(2,), receptive_field=1)
+        >>> m = with_card(nn.Sequential(nn.Conv2d(3, 12, 3, padding=1), nn.PixelShuffle(2)), card)
         >>> upscale_tensor(m, torch.rand(1, 3, 37, 53), tile=24, overlap=16).shape
         torch.Size([1, 3, 74, 106])
     """

@@ -4,11 +4,15 @@
 tiling; it turns an image array into its upscaled array, or streams the output band by band to a writer, so that
 memory is bounded by the tile size and the output width, not by the image.
 
+This is srkit's one image path: ``srkit upscale``, ``srkit.upscale``, ``srkit bench``/``srkit eval``
+(:class:`srkit.ModelMethod`), training validation, the benchmark scripts and the numbers on srkit's model cards all
+run models through :class:`Upscaler`, which reads everything it needs from the model card.
+
 How the channels are treated (:class:`ImagePipeline`, which runs inside every tile, so tiling stays exact):
 
-- colour goes through the model: RGB models see RGB; Y-channel models (``srkit_fast``, ESPCN, FSRCNN) see the Y
-  of MATLAB's BT.601 YCbCr, and the chroma is upscaled with bilinear interpolation (as OpenCV's ``dnn_superres``
-  does; the eye barely resolves chroma, and bicubic chroma would cost a third of ``srkit_fast``'s time at x4);
+- colour goes through the model as its card's ``color`` says: RGB models see RGB; Y-channel models
+  (``srkit_fast``, ESPCN, FSRCNN, VDSR, ...) see the Y of MATLAB's BT.601 YCbCr, their output is clamped to
+  [0, 1], and Cb/Cr are upscaled with MATLAB bicubic (``imresize``), as the papers' MATLAB scripts do;
 - grayscale is run as RGB with three equal channels and averaged back to one;
 - alpha is upscaled separately with bicubic interpolation (clamped to [0, 1]) and put back;
 - self-ensemble (``tta``): the mean over the 8 flips/rotations of the input, each undone on the output
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -33,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srkit._core.cards import ModelCard
+from srkit._core.cards import ModelCard, call_model, card_of
 from srkit._core.errors import SrkitError
 from srkit.archs import load_model
 from srkit.archs.shipped import DEFAULT_MODEL
@@ -41,7 +44,7 @@ from srkit.functional.color import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from srkit.functional.resize import imresize
 from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, iter_tiles
 
-__all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "UpscalerMethod", "auto_precision", "resolve_device"]
+__all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "auto_precision", "check_precision", "resolve_device"]
 
 PRECISIONS: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 _BAND_BYTES = 1 << 30  # streaming: the float32 output band being blended (and its copy) stays below this
@@ -74,31 +77,30 @@ def _native_bf16() -> bool:
         return False
 
 
-def auto_precision(model: nn.Module, device: torch.device) -> str:
-    """``"bf16"`` for srkit's own models (bf16 convolutions, float32 anchor: at most 0.003 dB below fp32 on
-    Set5/Set14, measured) on a CPU with native bf16; ``"fp32"`` otherwise."""
-    card = getattr(model, "card", None)
-    mixed = getattr(model, "casts_input", False) and isinstance(card, ModelCard) and card.bf16
+def auto_precision(card: ModelCard, device: torch.device) -> str:
+    """``"bf16"`` for a model whose card allows bf16 and keeps its image path in float32 (``float32_io``:
+    srkit's own networks, bf16 convolutions with a float32 anchor, at most 0.01 dB below fp32 on Set5/Set14,
+    measured) on a CPU with native bf16; ``"fp32"`` otherwise."""
+    mixed = card.float32_io and card.bf16
     return "bf16" if mixed and device.type == "cpu" and _native_bf16() else "fp32"
 
 
-def _check_precision(precision: str, card: ModelCard | None, device: torch.device) -> torch.dtype:
+def check_precision(precision: str, card: ModelCard, device: torch.device) -> torch.dtype:
+    """The dtype of ``precision`` (fp32, bf16, fp16) after checking the card and the device allow it.
+
+    Raises:
+        SrkitError: an unknown precision, fp16 on the CPU, or half precision the card rules out.
+    """
     if precision not in PRECISIONS:
         raise SrkitError(f"unknown precision {precision!r}; use auto or one of {', '.join(PRECISIONS)}")
-    name = card.name if card is not None else "this model"
     if precision == "fp16":
         if device.type == "cpu":
             raise SrkitError("fp16 runs on cuda or mps; on the CPU use --precision bf16 (or fp32)")
-        if card is not None and not card.fp16:
-            raise SrkitError(f"model {name!r} is not safe in fp16 (its card says so); use bf16 or fp32")
-    if precision == "bf16" and card is not None and not card.bf16:
-        raise SrkitError(f"model {name!r} is not safe in bf16 (its card says so); use fp32")
+        if not card.fp16:
+            raise SrkitError(f"model {card.name!r} is not safe in fp16 (its card says so); use bf16 or fp32")
+    if precision == "bf16" and not card.bf16:
+        raise SrkitError(f"model {card.name!r} is not safe in bf16 (its card says so); use fp32")
     return PRECISIONS[precision]
-
-
-def _call(model: nn.Module, x: Tensor, scale: int) -> Tensor:
-    out: Tensor = model(x, scale=scale) if "scale" in inspect.signature(model.forward).parameters else model(x)
-    return out
 
 
 _DIHEDRAL: tuple[tuple[bool, int], ...] = tuple((flip, k) for flip in (False, True) for k in range(4))
@@ -106,15 +108,17 @@ _DIHEDRAL: tuple[tuple[bool, int], ...] = tuple((flip, k) for flip in (False, Tr
 
 class ImagePipeline(nn.Module):
     """An SR model wrapped to take and give images of ``channels`` channels (1 L, 2 LA, 3 RGB, 4 RGBA) in float32
-    [0, 1], with the treatment of colour, gray and alpha described in the module docstring. Its ``card`` is the
-    model's with the channel count and a receptive field that covers the bicubic paths, so :func:`iter_tiles`
-    pads and overlaps tiles correctly.
+    [0, 1], with the treatment of colour, gray and alpha described in the module docstring, as the model's card
+    says. Its own card is the model's for these images (``channels`` in and out, one scale, float32 in and out)
+    with a receptive field that covers the bicubic paths, so :func:`iter_tiles` pads and overlaps tiles
+    correctly.
 
     Args:
         model: an SR model in eval mode with a card (RGB or Y channel).
-        scale: the model scale to run.
+        scale: the model scale to run (one the card serves).
         channels: image channels (1-4).
-        dtype: the model's dtype (inputs are cast to it and outputs back to float32).
+        dtype: the model's dtype (inputs are cast to it, unless the card keeps float32 inputs, and outputs back
+            to float32).
         tta: self-ensemble over the 8 flips/rotations.
 
     Shape:
@@ -127,44 +131,63 @@ class ImagePipeline(nn.Module):
         super().__init__()
         if channels not in (1, 2, 3, 4):
             raise SrkitError(f"images need 1 to 4 channels (L, LA, RGB, RGBA), got {channels}")
-        card = getattr(model, "card", None)
-        if not isinstance(card, ModelCard):
-            raise SrkitError("the model has no card (srkit.load_model and srkit.build_model give one)")
-        if card.in_channels not in (1, 3) or card.out_channels != card.in_channels:
-            raise SrkitError(f"model {card.name!r} maps {card.in_channels} to {card.out_channels} channels: not SR")
+        card = card_of(model)
+        if (card.color, card.in_channels, card.out_channels) not in (("rgb", 3, 3), ("y", 1, 1)):
+            raise SrkitError(
+                f"model {card.name!r} maps {card.in_channels} to {card.out_channels} {card.color} channels: not an "
+                "image SR model (srkit upscales with RGB or Y-channel models)"
+            )
+        if scale not in card.scales:
+            raise SrkitError(f"model {card.name!r} serves {', '.join(f'x{s}' for s in card.scales)}, not x{scale}")
         self.model, self.scale, self.channels, self.dtype, self.tta = model, scale, channels, dtype, tta
-        self.luma = card.in_channels == 1
+        self.model_card = card
         self.card = dataclasses.replace(
-            card, in_channels=channels, out_channels=channels, receptive_field=max(card.receptive_field, 2)
+            card,
+            scales=(scale,),
+            scale=scale,
+            in_channels=channels,
+            out_channels=channels,
+            color="rgb",
+            pixel_range=1.0,
+            scale_arg=False,
+            multi_scale=False,
+            float32_io=True,
+            forward_all=None,
+            receptive_field=max(card.receptive_field, 2),
         )
 
     def _sr(self, x: Tensor) -> Tensor:
-        dtype = torch.float32 if getattr(self.model, "casts_input", False) else self.dtype  # see SrkitNet
+        card = self.model_card
+        dtype = torch.float32 if card.float32_io else self.dtype
+        scaled = card.pixel_range != 1.0
+
+        def run(t: Tensor) -> Tensor:
+            y = call_model(self.model, (t * card.pixel_range if scaled else t).to(dtype), self.scale).float()
+            return y / card.pixel_range if scaled else y
+
         if not self.tta:
-            return _call(self.model, x.to(dtype), self.scale).float()
+            return run(x)
         acc = torch.zeros(())
         for flip, k in _DIHEDRAL:
             t = torch.rot90(x.flip(-1) if flip else x, k, (-2, -1))
-            y = torch.rot90(_call(self.model, t.to(dtype), self.scale).float(), -k, (-2, -1))
+            y = torch.rot90(run(t), -k, (-2, -1))
             acc = acc + (y.flip(-1) if flip else y)
         return acc / len(_DIHEDRAL)
-
-    def _interpolate(self, x: Tensor, mode: str = "bicubic") -> Tensor:
-        return F.interpolate(x, scale_factor=float(self.scale), mode=mode, align_corners=False)
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.channels
         color = x[:, :3] if c >= 3 else x[:, :1].expand(-1, 3, -1, -1)
-        if self.luma:
+        if self.model_card.color == "y":
             ycc = rgb_to_ycbcr(color)
-            chroma = self._interpolate(ycc[:, 1:], "bilinear")
-            out = ycbcr_planes_to_rgb(self._sr(ycc[:, :1]), chroma[:, :1], chroma[:, 1:])
+            chroma = imresize(ycc[:, 1:], self.scale)  # MATLAB bicubic, as the papers' scripts
+            out = ycbcr_planes_to_rgb(self._sr(ycc[:, :1]).clamp_(0.0, 1.0), chroma[:, :1], chroma[:, 1:])
         else:
             out = self._sr(color)
         if c < 3:
             out = out.mean(dim=1, keepdim=True)
         if c in (2, 4):
-            out = torch.cat([out, self._interpolate(x[:, c - 1 :]).clamp(0.0, 1.0)], dim=1)
+            alpha = F.interpolate(x[:, c - 1 :], scale_factor=float(self.scale), mode="bicubic", align_corners=False)
+            out = torch.cat([out, alpha.clamp(0.0, 1.0)], dim=1)
         return out  # clamped when quantized
 
 
@@ -227,18 +250,19 @@ class Upscaler:
     def __post_init__(self) -> None:
         dev = resolve_device(self.device)
         if isinstance(self.model, nn.Module):
+            card = card_of(self.model)
             module = copy.deepcopy(self.model)  # the caller's module keeps its device, dtype and layout
         else:
             module = load_model(self.model, device="cpu")
-        card = getattr(module, "card", None)
+            card = card_of(module)
         if self.precision == "auto":
-            self.precision = auto_precision(module, dev)
-        self.dtype = _check_precision(self.precision, card if isinstance(card, ModelCard) else None, dev)
+            self.precision = auto_precision(card, dev)
+        self.dtype = check_precision(self.precision, card, dev)
         self.net = module.to(dev, self.dtype).eval()
         if dev.type == "cpu":  # oneDNN's convolutions are faster on NHWC (1.4x on srkit_fast, measured)
             self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.dev = dev
-        self.card = ImagePipeline(self.net, scale=1, channels=3).card
+        self.card = card
 
     @property
     def scales(self) -> tuple[int, ...]:
@@ -348,27 +372,9 @@ class Upscaler:
         return size
 
 
-class UpscalerMethod:
-    """An :class:`Upscaler` as an evaluation method (``srkit.evaluate``): the product path, uint8 RGB in and out.
-
-    Example:
-        >>> UpscalerMethod(Upscaler("srkit_fast", tile=None)).upscale(np.zeros((8, 8, 3), np.uint8), 2).shape
-        (16, 16, 3)
-    """
-
-    def __init__(self, upscaler: Upscaler, name: str | None = None) -> None:
-        self.upscaler = upscaler
-        self.name = name or describe(upscaler.net)
-        self.scales = upscaler.scales
-
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
-        return self.upscaler.upscale_array(lr, scale)
-
-
 def describe(model: nn.Module) -> str:
-    """A short name for messages: the card's name, with the weights file stem for checkpoints."""
-    card = getattr(model, "card", None)
-    return card.name if isinstance(card, ModelCard) else type(model).__name__
+    """A short name for messages: the card's name (the shipped name for srkit's own models)."""
+    return card_of(model).name
 
 
 def default_output(path: Path, scale: float, suffix: str | None = None) -> Path:
