@@ -41,6 +41,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import srkit
 from _opencv import pb_peer_problem  # benchmarks/_opencv.py
 from _timing import median_seconds  # benchmarks/_timing.py
+from srkit._core.fileio import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = Path(os.environ.get("SRKIT_SHARED_WEIGHTS") or ROOT.parent / "shared" / "weights")
@@ -136,7 +137,7 @@ def peer_entries(weights: Path, scales: Sequence[int]) -> list[Entry]:
 
 def model_label(source: str) -> str:
     """The row name of a ``--model`` value: a shipped name as is, a weights file by its stem."""
-    return source if source in srkit.SHIPPED else Path(source).stem
+    return source if source in srkit.shipped_models() else Path(source).stem
 
 
 def model_entry(label: str, source: str | nn.Module, precision: str = "auto") -> Entry:
@@ -270,7 +271,7 @@ def replace_block(text: str, block: str) -> str:
 def write_readme(path: Path, block: str) -> None:
     """Replace the table block of the README at ``path`` in place, atomically."""
     new = replace_block(path.read_text(encoding="utf-8"), block)
-    srkit.atomic_write_text(path, new)
+    atomic_write_text(path, new)
 
 
 def _cpu_model() -> str:

@@ -1,8 +1,13 @@
-"""The public API surface (STYLE.md rule 11): a name that disappears from ``srkit`` fails here."""
+"""The public API surface (STYLE.md rule 11): a name that disappears from ``srkit``, or whose signature changes,
+fails here. ``tests/expect/public_api.txt`` holds every public name with its kind and signature; after a deliberate
+change, regenerate it with ``python tests/test_public_api.py --write`` and review the diff."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +15,11 @@ import srkit
 from srkit._core.registry import Registry
 from srkit.evaluation import METHODS
 
+GOLDEN = Path(__file__).parent / "expect" / "public_api.txt"
+# What users call most; each must stay public with the signature recorded in the golden file.
+CORE_NAMES = ["upscale", "Upscaler", "load_model", "create_model", "build_model", "train", "evaluate", "ModelMethod"]
+# The command line's plumbing lives in internal modules, not in srkit.__all__.
+NOT_PUBLIC = ["atomic_write_text", "check_output_path", "default_output", "describe", "upscale_file", "SHIPPED"]
 # The public names at the time of writing; add to this list, never remove from it without a deprecation.
 PUBLIC_NAMES = [
     "KERNEL_NAMES",
@@ -24,7 +34,6 @@ PUBLIC_NAMES = [
     "SetResult",
     "SrkitError",
     "__version__",
-    "check_output_path",
     "degrade",
     "evaluate",
     "example_folder",
@@ -50,6 +59,41 @@ PUBLIC_NAMES = [
     "write_reports",
     "ycbcr_to_rgb",
 ]
+
+
+def describe_api() -> str:
+    """One line per public name: ``name: kind signature`` (classes: their constructor's signature)."""
+    lines = []
+    for name in sorted(srkit.__all__):
+        obj = getattr(srkit, name)
+        if inspect.isclass(obj):
+            kind = "class"
+            try:
+                sig = str(inspect.signature(obj))
+            except (TypeError, ValueError):
+                sig = "(...)"
+        elif callable(obj):
+            kind, sig = "function", str(inspect.signature(obj))
+        else:
+            kind, sig = f"value {type(obj).__name__}", ""
+        lines.append(f"{name}: {kind}{sig}")
+    return "\n".join(lines) + "\n"
+
+
+def test_every_public_name_has_its_recorded_signature() -> None:
+    expected = GOLDEN.read_text(encoding="utf-8")
+    assert describe_api() == expected, "the public API changed: regenerate with python tests/test_public_api.py --write"
+
+
+@pytest.mark.parametrize("name", CORE_NAMES)
+def test_core_names_are_public(name: str) -> None:
+    assert name in srkit.__all__
+    assert f"{name}: " in GOLDEN.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", NOT_PUBLIC)
+def test_cli_plumbing_is_not_public(name: str) -> None:
+    assert name not in srkit.__all__ and not hasattr(srkit, name)
 
 
 def test_all_keeps_the_public_names() -> None:
@@ -136,3 +180,9 @@ def test_registry_lookup() -> None:
     assert "c" not in registry
     with pytest.raises(srkit.SrkitError, match=r"unknown thing 'c'; available: a, b"):
         registry.get("c")
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    GOLDEN.parent.mkdir(exist_ok=True)
+    GOLDEN.write_text(describe_api(), encoding="utf-8")
+    print(f"wrote {GOLDEN}")

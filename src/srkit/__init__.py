@@ -1,6 +1,7 @@
 """srkit: deep-learning image super-resolution, measured the way the papers measure it.
 
-The public API is what ``__all__`` lists; everything else may change. Example::
+The public API is what ``__all__`` lists (what users call; the command line's plumbing lives in the internal
+modules it imports); everything else may change. Example::
 
     import srkit
     lr = srkit.imresize(hr, 1 / 4)                 # MATLAB-exact bicubic downscaling
@@ -9,12 +10,10 @@ The public API is what ``__all__`` lists; everything else may change. Example::
 
 from srkit._core.cards import ModelCard, Published, call_model, call_model_all, card_of, with_card
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import atomic_write_text, check_output_path
 from srkit.archs import build_model, list_models, load_model, model_card
 from srkit.archs.profile import model_flops
-from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED
+from srkit.archs.shipped import DEFAULT_MODEL, shipped_models
 from srkit.data import BenchmarkPair, BenchmarkSet, example_folder, list_images, read_image, write_image
-from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 from srkit.degradations import PROTOCOLS, degrade
 from srkit.engine import TrainConfig, TrainResult, load_config, load_run, train
 from srkit.evaluation import (
@@ -46,12 +45,9 @@ from srkit.functional import (
 from srkit.inference import (
     Upscaler,
     check_onnx,
-    default_output,
-    describe,
     export_onnx,
     export_torchscript,
     upscale,
-    upscale_file,
     upscale_tensor,
 )
 from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
@@ -59,15 +55,12 @@ from srkit.metrics import MSSSIM, PSNR, SSIM, ms_ssim, psnr, ssim
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_MAX_PIXELS",
     "DEFAULT_MODEL",
     "FRAMEWORKS",
-    "IMAGE_SUFFIXES",
     "KERNEL_NAMES",
     "MSSSIM",
     "PROTOCOLS",
     "PSNR",
-    "SHIPPED",
     "SSIM",
     "BenchmarkPair",
     "BenchmarkSet",
@@ -83,17 +76,13 @@ __all__ = [
     "TrainResult",
     "Upscaler",
     "__version__",
-    "atomic_write_text",
     "build_model",
     "call_model",
     "call_model_all",
     "card_of",
     "check_onnx",
-    "check_output_path",
     "create_model",
-    "default_output",
     "degrade",
-    "describe",
     "evaluate",
     "example_folder",
     "export_onnx",
@@ -116,6 +105,7 @@ __all__ = [
     "rgb_to_y",
     "rgb_to_ycbcr",
     "shave",
+    "shipped_models",
     "ssim",
     "to_csv",
     "to_float",
@@ -124,7 +114,6 @@ __all__ = [
     "to_uint8",
     "train",
     "upscale",
-    "upscale_file",
     "upscale_tensor",
     "with_card",
     "write_image",

@@ -29,6 +29,17 @@ SHIPPED: dict[str, tuple[str, str]] = {
 }
 
 
+def shipped_models() -> list[str]:
+    """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``); ``srkit_net`` is another
+    name of ``srkit``.
+
+    Example:
+        >>> shipped_models()
+        ['srkit', 'srkit_fast']
+    """
+    return sorted(n for n in SHIPPED if n != "srkit_net")
+
+
 def weights_dir() -> Path:
     """The folder of the shipped weights inside the installed package."""
     return Path(str(resources.files("srkit") / "assets" / "weights"))

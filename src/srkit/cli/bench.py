@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 import srkit
+from srkit._core.fileio import check_output_path
+from srkit.archs.shipped import SHIPPED
 
 EXAMPLES = """examples:
   srkit bench                                   bicubic on the bundled example images, x2 x3 x4
@@ -123,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     if args.y_round and args.rgb:
         raise srkit.SrkitError("--y-round applies to the Y channel; it cannot be combined with --rgb")
     methods: list[srkit.SRMethod] = [srkit.get_method(name) for name in dict.fromkeys(args.method or [])]
-    if args.model and not args.weights and args.model not in srkit.SHIPPED:
+    if args.model and not args.weights and args.model not in SHIPPED:
         raise srkit.SrkitError(
-            f"--model {args.model} needs --weights FILE (srkit ships weights for {', '.join(sorted(srkit.SHIPPED))})"
+            f"--model {args.model} needs --weights FILE (srkit ships weights for {', '.join(sorted(SHIPPED))})"
         )
     if args.weights or args.model:
         methods.append(_model_method(args))
@@ -134,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = {"csv_path": args.csv, "json_path": args.json, "markdown_path": args.markdown}
     for path in outputs.values():
         if path is not None:
-            srkit.check_output_path(path)
+            check_output_path(path)
     folders = args.data or [str(srkit.example_folder())]
     sets = [srkit.BenchmarkSet(f, lr_root=args.lr) for f in folders]
     protocol = srkit.Protocol(

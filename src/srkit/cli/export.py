@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import srkit
+from srkit._core.fileio import check_output_path
 
 
 def add_parser(sub: Any) -> None:
@@ -26,7 +27,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    srkit.check_output_path(args.output, overwrite=args.overwrite)
+    check_output_path(args.output, overwrite=args.overwrite)
     model = srkit.load_model(args.weights, arch=args.model, scale=args.scale)
     if args.format == "torchscript":
         srkit.export_torchscript(model, args.output, scale=args.scale)

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import srkit
+from srkit._core.fileio import atomic_write_text, check_output_path
+from srkit.archs.shipped import SHIPPED
 
 
 def add_parser(sub: Any) -> None:
@@ -33,7 +35,7 @@ def _params(card: srkit.ModelCard) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.json:
-        srkit.check_output_path(args.json)
+        check_output_path(args.json)
     cards = [_card(n) for n in args.names] if args.names else srkit.list_models()
     rows = []
     for card in cards:
@@ -62,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
                 print("  ".join("-" * w for w in widths))
     if args.json:
         payload = [{**_card_dict(c), "flops": f, "flops_input": args.size} for c, f in rows]
-        srkit.atomic_write_text(args.json, json.dumps(payload, indent=2, default=str) + "\n")
+        atomic_write_text(args.json, json.dumps(payload, indent=2, default=str) + "\n")
     return 0
 
 
 def _card(name: str) -> srkit.ModelCard:
     """A registered model's card; for a shipped model (``srkit``, ``srkit_fast``), with its training record."""
-    if name in srkit.SHIPPED:
+    if name in SHIPPED:
         return srkit.card_of(srkit.load_model(name))
     return srkit.model_card(name)
 

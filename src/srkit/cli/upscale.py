@@ -12,6 +12,9 @@ from typing import Any
 from tqdm import tqdm
 
 import srkit
+from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
+from srkit.inference.api import upscale_file
+from srkit.inference.upscale import default_output, describe
 
 _FORMATS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "tif": ".tif", "tiff": ".tif", "bmp": ".bmp"}
 
@@ -73,8 +76,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--max-pixels",
         type=int,
-        default=srkit.DEFAULT_MAX_PIXELS,
-        help=f"refuse inputs with more pixels (decompression bombs; default {srkit.DEFAULT_MAX_PIXELS})",
+        default=DEFAULT_MAX_PIXELS,
+        help=f"refuse inputs with more pixels (decompression bombs; default {DEFAULT_MAX_PIXELS})",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -96,7 +99,7 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
             found.extend(srkit.list_images(path))
         elif glob.has_magic(pattern):
             hits = sorted(Path(h) for h in glob.glob(pattern, recursive=True))
-            images = [h for h in hits if h.is_file() and h.suffix.lower() in srkit.IMAGE_SUFFIXES]
+            images = [h for h in hits if h.is_file() and h.suffix.lower() in IMAGE_SUFFIXES]
             if not images:
                 raise srkit.SrkitError(f"no image matches {pattern!r}")
             found.extend(images)
@@ -111,8 +114,8 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
 def plan_outputs(inputs: list[Path], output: str | None, scale: float, fmt: str | None) -> list[Path]:
     """Where each input's result goes; refuses name clashes and writing over an input."""
     suffix = _FORMATS[fmt] if fmt else None
-    single_file = output is not None and len(inputs) == 1 and Path(output).suffix.lower() in srkit.IMAGE_SUFFIXES
-    if output is not None and not single_file and Path(output).suffix.lower() in srkit.IMAGE_SUFFIXES:
+    single_file = output is not None and len(inputs) == 1 and Path(output).suffix.lower() in IMAGE_SUFFIXES
+    if output is not None and not single_file and Path(output).suffix.lower() in IMAGE_SUFFIXES:
         raise srkit.SrkitError(f"{len(inputs)} inputs need an output folder, not the file name {output}")
     targets: list[Path] = []
     for src in inputs:
@@ -122,7 +125,7 @@ def plan_outputs(inputs: list[Path], output: str | None, scale: float, fmt: str 
         elif output is not None:
             targets.append(Path(output) / src.with_suffix(suffix or src.suffix).name)
         else:
-            targets.append(srkit.default_output(src, scale, suffix))
+            targets.append(default_output(src, scale, suffix))
     seen: dict[Path, Path] = {}
     for src, dst in zip(inputs, targets, strict=True):
         if dst.resolve() in seen:
@@ -157,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             bar.refresh()
 
         try:
-            (h, w), (oh, ow) = srkit.upscale_file(
+            (h, w), (oh, ow) = upscale_file(
                 src,
                 dst,
                 args.scale,
@@ -180,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         seconds = time.perf_counter() - start
         print(
-            f"upscaled {done} image{'s' if done != 1 else ''} x{args.scale:g} with {srkit.describe(up.net)} "
+            f"upscaled {done} image{'s' if done != 1 else ''} x{args.scale:g} with {describe(up.net)} "
             f"({mp_in:.2f} MP in, {mp_out:.2f} MP out) in {seconds:.1f} s" + (f"; {failed} failed" if failed else "")
         )
     return 1 if failed else 0
