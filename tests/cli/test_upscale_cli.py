@@ -154,3 +154,56 @@ def test_tiled_output_equals_untiled_within_one_level(tmp_path: Path) -> None:
     assert main(["upscale", str(src), "-o", str(b), "--tile", "40", "--scale", "2", "--model", "srkit_fast"]) == 0
     diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
     assert diff.max() <= 1
+
+
+def test_a_folder_or_file_named_like_a_shipped_model_does_not_shadow_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "srkit").mkdir()  # what `git clone ... srkit` leaves
+    (tmp_path / "srkit_fast").write_bytes(b"not a checkpoint")
+    _photo(tmp_path / "x.png")
+    assert main(["upscale", "x.png", "--no-progress"]) == 0  # the default model, srkit
+    assert "with srkit (" in capsys.readouterr().out
+    assert main(["upscale", "x.png", "--model", "srkit_fast", "--scale", "2", "--no-progress"]) == 0
+    assert "with srkit_fast (" in capsys.readouterr().out
+    assert Image.open(tmp_path / "x_x2.png").size == (40, 32)
+    assert main(["upscale", "x.png", "--model", "./srkit", "--overwrite"]) == 1  # a path: the folder
+    assert "is a folder, not a checkpoint" in capsys.readouterr().err
+    assert main(["upscale", "x.png", "--model", "./srkit_fast", "--overwrite"]) == 1  # a path: the file
+    assert "srkit_fast" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("errno_", [30, 13])  # EROFS, EACCES
+def test_an_output_folder_that_cannot_be_created_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], errno_: int
+) -> None:
+    import os
+
+    src = _photo(tmp_path / "p.png")
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(errno_, os.strerror(errno_), str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["upscale", str(src), "-o", str(tmp_path / "ro" / "out"), "--model", "srkit_fast"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and os.strerror(errno_) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_output_folder_in_a_read_only_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    src = _photo(tmp_path / "p.png")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert main(["upscale", str(src), "-o", str(locked / "out"), "--model", "srkit_fast"]) == 1
+    finally:
+        locked.chmod(0o755)
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and len(err.strip().splitlines()) == 1

@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
             more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
             raise srkit.SrkitError(f"{existing[0]}{more} exist(s); pass --overwrite to replace")
     if args.output is not None and not (len(inputs) == 1 and targets[0] == Path(args.output)):
-        Path(args.output).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # read-only file system, no permission, a file in the way
+            raise srkit.SrkitError(f"cannot create the output folder {args.output}: {err.strerror or err}") from None
     up = srkit.Upscaler(
         args.model, device=args.device, precision=args.precision, tile=args.tile, overlap=args.overlap, tta=args.tta
     )
