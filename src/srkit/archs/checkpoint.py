@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from srkit._core.errors import SrkitError
+from srkit._core.torchload import load_tensors, unsafe_load_reason
 
 StateDict = dict[str, torch.Tensor]
 Detector = Callable[[Mapping[str, torch.Tensor]], dict[str, Any] | None]
@@ -54,16 +55,15 @@ def read_state_dict(path: str | os.PathLike[str]) -> StateDict:
 
             raw: Any = load_file(str(p), device="cpu")
         elif suffix in TORCH_SUFFIXES:
-            raw = torch.load(p, map_location="cpu", weights_only=True)
+            raw = load_tensors(p)
         else:
             raise SrkitError(
                 f"unknown checkpoint format {p.suffix!r} for {p}; use .safetensors, .pth, .pt, .ckpt or .bin"
             )
     except SrkitError:
         raise
-    except Exception as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SrkitError(f"cannot read checkpoint {p} (only plain tensors are loaded, never code): {first}") from None
+    except Exception as err:  # safetensors' errors; torch.load's are SrkitErrors from load_tensors
+        raise SrkitError(f"cannot read checkpoint {p}: {unsafe_load_reason(err)}") from None
     return unwrap(raw, source=str(p))
 
 

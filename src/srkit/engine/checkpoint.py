@@ -11,6 +11,7 @@ import torch
 
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_path
+from srkit._core.torchload import load_tensors
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
@@ -29,10 +30,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise SrkitError(f"checkpoint not found: {p}")
-    try:
-        state = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise SrkitError(f"cannot read checkpoint {p}: {str(err).splitlines()[0] if str(err) else err}") from None
+    state = load_tensors(p)  # an SrkitError that says why, never advising unsafe loading
     if not isinstance(state, dict) or "model" not in state or "step" not in state:
         raise SrkitError(f"{p} is not an srkit training checkpoint (no model/step)")
     return state
