@@ -158,12 +158,36 @@ def test_palette_with_transparency_becomes_rgba(tmp_path: Path) -> None:
     assert pic.pixels[0, 0].tolist() == [255, 0, 0, 0]
 
 
-def test_float_tiff_in_unit_range_becomes_16_bit(tmp_path: Path) -> None:
-    image = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_tiff_in_unit_range_stays_float(tmp_path: Path, dtype: type) -> None:
+    image = np.linspace(0, 1, 12, dtype=dtype).reshape(3, 4)
     tifffile.imwrite(tmp_path / "f.tif", image)
     pic = read_picture(tmp_path / "f.tif")
-    assert pic.pixels.dtype == np.uint16
-    np.testing.assert_array_equal(pic.pixels[..., 0], np.floor(image.astype(np.float64) * 65535 + 0.5))
+    assert pic.pixels.dtype == dtype and pic.bit_depth == 8 * np.dtype(dtype).itemsize
+    np.testing.assert_array_equal(pic.pixels[..., 0], image)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_pixels_round_trip_as_tiff_only(tmp_path: Path, dtype: type) -> None:
+    image = np.random.default_rng(0).random((5, 7, 4)).astype(dtype)
+    write_picture(tmp_path / "f.tif", image)
+    back = read_picture(tmp_path / "f.tif").pixels
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back, image)
+    for name in ("f.png", "f.jpg", "f.webp", "f.bmp"):
+        with pytest.raises(SrkitError, match=f"not {np.dtype(dtype).name} pixels; write .tif"):
+            write_picture(tmp_path / name, image)
+        assert not (tmp_path / name).exists()
+
+
+def test_pil_mode_f_stays_float32() -> None:
+    image = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    pic = picture_from_pil(Image.fromarray(image, "F"))
+    assert pic.pixels.dtype == np.float32
+    np.testing.assert_array_equal(pic.pixels[..., 0], image)
+    assert picture_to_pil(pic.pixels).mode == "F"
+    with pytest.raises(SrkitError, match="one float32 channel"):
+        picture_to_pil(np.zeros((2, 3, 3), np.float32))
 
 
 def test_float_tiff_outside_unit_range_is_refused(tmp_path: Path) -> None:
@@ -246,8 +270,9 @@ def test_dpi_is_kept(tmp_path: Path, suffix: str) -> None:
 def test_picture_properties() -> None:
     pic = Picture(np.zeros((4, 6, 2), np.uint16))
     assert (pic.height, pic.width, pic.channels, pic.has_alpha, pic.bit_depth) == (4, 6, 2, True, 16)
-    with pytest.raises(SrkitError, match="uint8 or uint16"):
-        Picture(np.zeros((4, 6, 3), np.float32))
+    assert Picture(np.zeros((4, 6, 3), np.float32)).bit_depth == 32  # float TIFFs stay float
+    with pytest.raises(SrkitError, match="uint8, uint16 or float"):
+        Picture(np.zeros((4, 6, 3), np.int32))
 
 
 def test_picture_to_pil() -> None:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 import srkit
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 from srkit.inference.api import upscale_file
-from srkit.inference.upscale import default_output, describe
+from srkit.inference.upscale import MAX_SCALE, default_output, describe
 
 _FORMATS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "tif": ".tif", "tiff": ".tif", "bmp": ".bmp"}
 
@@ -38,8 +38,8 @@ def _scale(value: str) -> float:
         s = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--scale takes a number greater than 1, not {value!r}") from None
-    if not s > 1 or s > 64:
-        raise argparse.ArgumentTypeError(f"--scale must be greater than 1 and at most 64, got {value}")
+    if not s > 1 or s > MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"--scale must be greater than 1 and at most {MAX_SCALE}, got {value}")
     return int(s) if s.is_integer() else s
 
 
@@ -58,7 +58,12 @@ def add_parser(sub: Any) -> None:
         "--output",
         help="output file (one input) or folder (created if missing); default: beside each input, as NAME_xS.EXT",
     )
-    p.add_argument("--scale", type=_scale, default=4, help="output/input size ratio, any number > 1 (default 4)")
+    p.add_argument(
+        "--scale",
+        type=_scale,
+        default=4,
+        help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4)",
+    )
     p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast) or checkpoint file")
     p.add_argument("--tile", type=_tile, default="auto", help="LR tile size, 'auto' (from free memory) or 'none'")
     p.add_argument("--overlap", type=int, help="LR pixels shared by tiles (default: covers the receptive field)")

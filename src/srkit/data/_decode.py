@@ -1,7 +1,8 @@
 """The decoding behind :func:`srkit.data.imagefile.read_picture`: turn a file (or a Pillow image) into upright
-uint8 / uint16 pixels ``(H, W, C)`` and the metadata worth keeping (ICC profile, EXIF with its Orientation reset to
-1, dpi). 16-bit PNG goes through pypng and deep TIFF through tifffile, everything else through Pillow; the module
-notes of :mod:`srkit.data.imagefile` list the conversions."""
+uint8 / uint16 (or floating-point) pixels ``(H, W, C)`` and the metadata worth keeping (ICC profile, EXIF with its
+Orientation reset to 1, dpi). 16-bit PNG goes through pypng and deep TIFF through tifffile, everything else through
+Pillow; the module notes of :mod:`srkit.data.imagefile` list the conversions. A file of several frames (an animated
+GIF, PNG or WebP, a multi-page TIFF) is refused: which frame to upscale is the user's choice."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from PIL import Image, UnidentifiedImageError
 
 from srkit._core.errors import SrkitError
 
-__all__ = ["READ_ERRORS", "Decoded", "decode_file", "decode_pil", "icc_fits"]
+__all__ = ["FLOAT_DTYPES", "READ_ERRORS", "Decoded", "decode_file", "decode_pil", "icc_fits"]
+
+FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+"""Floating-point pixels (in [0, 1]) that are kept as they are: from float TIFFs and Pillow's mode F."""
+_FRAMED = ("GIF", "PNG", "WEBP", "TIFF")  # formats whose extra frames are images of their own (not previews, layers)
 
 _EXIF_HEADER = b"Exif\x00\x00"
 _ORIENTATION = 0x0112
@@ -47,12 +52,13 @@ class Decoded(NamedTuple):
 
 
 def decode_file(p: Path, max_pixels: int) -> Decoded:
-    """Decode the first frame of ``p``, upright, with its metadata.
+    """Decode the single image of ``p``, upright, with its metadata.
 
     Runs inside ``srkit.data.io._pixel_limit``, which holds the lock on Pillow's global limit.
 
     Raises:
-        SrkitError: too large, empty, an unsupported TIFF colour space, or values that do not fit 16 bits.
+        SrkitError: too large, empty, several frames, an unsupported TIFF colour space, or values that do not fit
+            16 bits (floats: outside [0, 1]).
         READ_ERRORS: the file is not an image, corrupt or truncated.
     """
     saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # open reads only the header: our check follows
@@ -66,10 +72,14 @@ def decode_file(p: Path, max_pixels: int) -> Decoded:
         Image.MAX_IMAGE_PIXELS = saved
     with im:
         _check_size(p, im.width, im.height, max_pixels)
+        if im.format in _FRAMED and im.format != "TIFF":  # TIFF pages: previews are not frames, see _full_pages
+            _check_frames(p, int(getattr(im, "n_frames", 1)), "an animation")
         if im.format == "PNG" and _png_bit_depth(p) == 16:
             return _finish(_read_png16(p), "PNG", im.info, _info_exif(im.info), _orientation_of(im, loaded=False))
         if im.format == "TIFF" and _tiff_is_deep(im):
             return _read_tiff(p, max_pixels)
+        if im.format == "TIFF":
+            _check_frames(p, _tiff_frames(p), "a multi-page TIFF")
         im.load()
         return decode_pil(im)
 
@@ -90,7 +100,9 @@ def _pil_pixels(im: Image.Image) -> tuple[np.ndarray, bool]:
         return _channels_last(np.asarray(im)), False
     if mode.startswith("I;16"):
         return _channels_last(np.asarray(im).astype(np.uint16)), False
-    if mode in ("I", "F"):
+    if mode == "F":  # 32-bit float: kept as float32 (values in [0, 1])
+        return _channels_last(_check_float(np.asarray(im), "image")), False
+    if mode == "I":
         return _channels_last(_to_uint16(np.asarray(im), "image")), False
     if mode in ("1", "L"):
         target = "LA" if clear else "L"
@@ -105,6 +117,33 @@ def _pil_pixels(im: Image.Image) -> tuple[np.ndarray, bool]:
 
 def _channels_last(a: np.ndarray) -> np.ndarray:
     return a[..., None] if a.ndim == 2 else a
+
+
+def _check_frames(p: Path, frames: int, what: str) -> None:
+    if frames > 1:
+        raise SrkitError(
+            f"{p} has {frames} frames ({what}): srkit upscales single images and will not pick one for you; "
+            "save the frame you want as its own file"
+        )
+
+
+def _tiff_frames(p: Path) -> int:
+    with tifffile.TiffFile(p) as tif:
+        return _full_pages(tif)
+
+
+def _full_pages(tif: tifffile.TiffFile) -> int:
+    """Full-resolution pages of a TIFF (reduced-resolution previews and transparency masks are not frames)."""
+    return sum(1 for page in tif.pages if not int(getattr(page, "subfiletype", 0)) & 0b101)
+
+
+def _check_float(a: np.ndarray, what: str) -> np.ndarray:
+    """Floating-point samples kept as they are (native byte order) when they are finite and in [0, 1]."""
+    if a.size:
+        lo, hi = a.min(), a.max()
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo >= 0 and hi <= 1):
+            raise SrkitError(f"{what} holds floats from {lo:g} to {hi:g}; only [0, 1] can be read, convert it first")
+    return a.astype(a.dtype.newbyteorder("="), copy=False)
 
 
 def _to_uint16(a: np.ndarray, what: str) -> np.ndarray:
@@ -264,8 +303,10 @@ def _tiff_is_deep(im: Image.Image) -> bool:
 
 
 def _read_tiff(p: Path, max_pixels: int) -> Decoded:
-    """The first page of a TIFF via tifffile, with its ICC profile, resolution and orientation."""
+    """The one image of a TIFF via tifffile, with its ICC profile, resolution and orientation; float samples stay
+    float (in [0, 1]), integer samples become uint8 / uint16."""
     with tifffile.TiffFile(p) as tif:
+        _check_frames(p, _full_pages(tif), "a multi-page TIFF")
         page = tif.pages[0]
         assert isinstance(page, tifffile.TiffPage)
         _check_size(p, int(page.imagewidth), int(page.imagelength), max_pixels)
@@ -278,11 +319,15 @@ def _read_tiff(p: Path, max_pixels: int) -> Decoded:
             data = np.moveaxis(data, 0, -1)
         tags = {tag.code: tag.value for tag in page.tags.values()}
         bits = int(page.bitspersample)
-    pixels = _channels_last(_to_uint16(data, f"image {p}"))[..., : 4 if photometric == 2 else 2]
+    what = f"image {p}"
+    floats = np.issubdtype(data.dtype, np.floating) and data.dtype in FLOAT_DTYPES
+    pixels = _channels_last(_check_float(data, what) if floats else _to_uint16(data, what))
+    pixels = pixels[..., : 4 if photometric == 2 else 2]
     if pixels.dtype == np.uint16 and 8 < bits < 16:  # 10/12/14-bit samples: stretch to 16 bits
         pixels = ((pixels.astype(np.uint32) * 65535 + 2 ** (bits - 1)) // (2**bits - 1)).astype(np.uint16)
     if photometric == 0:  # min-is-white
-        pixels[..., :1] = np.iinfo(pixels.dtype).max - pixels[..., :1]
+        top = 1 if floats else np.iinfo(pixels.dtype).max
+        pixels[..., :1] = top - pixels[..., :1]
     info = {"icc_profile": tags.get(34675), "dpi": _tiff_dpi(tags)}
     orientation = tags.get(274, 1)
     return _finish(pixels, "TIFF", info, None, int(orientation) if orientation in range(1, 9) else 1)

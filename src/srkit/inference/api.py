@@ -21,7 +21,7 @@ from torch import nn
 
 from srkit._core.errors import SrkitError
 from srkit.archs.shipped import DEFAULT_MODEL
-from srkit.data.imagefile import PictureWriter, picture_from_pil, picture_to_pil, read_picture
+from srkit.data.imagefile import Picture, PictureWriter, picture_from_pil, picture_to_pil, pil_can_hold, read_picture
 from srkit.data.io import DEFAULT_MAX_PIXELS
 from srkit.inference.tiling import ProgressFn, TileArg
 from srkit.inference.upscale import Upscaler
@@ -67,6 +67,36 @@ def _tensor(image: torch.Tensor, up: Upscaler, scale: float, on_tile: ProgressFn
     return out if image.ndim == 4 else out[0]
 
 
+def _pil(image: Image.Image, up: Upscaler, scale: float, on_tile: ProgressFn | None) -> Image.Image:
+    """A PIL image upscaled in its own mode: L/LA/RGB/RGBA, I;16 and F (float32) as they are, I (int32) through
+    its 16-bit values; palette, bilevel and other colour spaces as documented in :func:`upscale`."""
+    pixels = up.upscale_array(picture_from_pil(image).pixels, scale, on_tile=on_tile)
+    if image.mode == "I":  # 32-bit integers holding 16-bit values (refused otherwise): back to mode I
+        return Image.fromarray(pixels[..., 0].astype(np.int32))
+    return picture_to_pil(pixels)
+
+
+def _read(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """``read_picture`` with the size check that names the file (an error in a batch must say which)."""
+    pic = read_picture(path, max_pixels=max_pixels)
+    if min(pic.height, pic.width) < 2:
+        raise SrkitError(f"{path} is {pic.width}x{pic.height} pixels: too small to upscale (at least 2x2)")
+    return pic
+
+
+def _check_not_input(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Refuse an output that is the input file (however spelled: relative, ``..``, a symlink, a hard link)."""
+    src, dst = Path(source), Path(target)
+    same = src.resolve() == dst.resolve()
+    if not same and dst.exists():
+        try:
+            same = os.path.samefile(src, dst)
+        except OSError:
+            same = False
+    if same:
+        raise SrkitError(f"the output {dst} is the input {src}: srkit never replaces its input; choose another output")
+
+
 def upscale(
     image: ImageLike | str | os.PathLike[str],
     scale: float = 4,
@@ -92,32 +122,34 @@ def upscale(
         model: a shipped model name (``"srkit"``, ``"srkit_fast"``), a checkpoint path, a module with a card, or an
             :class:`Upscaler`.
         output: for a path ``image``, write the result there (format from the suffix; ICC profile and EXIF kept
-            where the format allows) and return the output path.
-        overwrite: replace an existing ``output``.
+            where the format allows) and return the output path; never the input file itself.
+        overwrite: replace an existing ``output`` (other than the input).
         device, precision, tile, overlap, tta: as in :class:`Upscaler`.
         on_tile: called as ``on_tile(done, total)`` after each tile.
 
     Returns:
-        The same kind as ``image``: a PIL image in the same mode (palette images come back RGB/RGBA), a numpy
-        array of the same dtype and layout, a tensor of the same dtype, layout and device. A path gives a PIL image
-        (a numpy ``uint16`` array for 16-bit colour files, which PIL cannot hold), or the output path if
+        The same kind as ``image``: a PIL image in the same mode (L, LA, RGB, RGBA, I;16, I and F are kept;
+        palette images come back RGB/RGBA, mode 1 as L, CMYK/YCbCr/LAB as RGB), a numpy array of the same dtype
+        and layout, a tensor of the same dtype, layout and device. A path gives a PIL image, or a numpy array
+        where PIL cannot hold the pixels (16-bit colour, float colour from a float TIFF), or the output path if
         ``output`` is given.
 
     Raises:
-        SrkitError: an unreadable image, a bad scale, an unknown model, an unavailable device or precision.
+        SrkitError: an unreadable image (also one of several frames: an animated GIF/PNG/WebP, a multi-page
+            TIFF), an image under 2x2 pixels, float pixels that are not finite or outside [0, 1], a scale that is
+            not in (1, 64], an unknown model, an unavailable device or precision, an ``output`` that is the input.
     """
     up = get_upscaler(model, device=device, precision=precision, tile=tile, overlap=overlap, tta=tta)
     if isinstance(image, str | os.PathLike):
         if output is not None:
             upscale_file(image, output, scale, up, overwrite=overwrite, on_tile=on_tile)
             return Path(output)
-        pixels = up.upscale_array(read_picture(image).pixels, scale, on_tile=on_tile)
-        return pixels if pixels.dtype == np.uint16 and pixels.shape[2] > 1 else picture_to_pil(pixels)
+        pixels = up.upscale_array(_read(image).pixels, scale, on_tile=on_tile)
+        return picture_to_pil(pixels) if pil_can_hold(pixels) else pixels
     if output is not None:
         raise SrkitError("output= is for path inputs; save the returned image yourself")
     if isinstance(image, Image.Image):
-        pixels = up.upscale_array(picture_from_pil(image).pixels, scale, on_tile=on_tile)
-        return picture_to_pil(pixels)
+        return _pil(image, up, scale, on_tile)
     if isinstance(image, np.ndarray):
         if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 2, 3, 4)):
             raise SrkitError(f"expected an array (H, W) or (H, W, C) with 1-4 channels, got {image.shape}")
@@ -140,8 +172,14 @@ def upscale_file(
 ) -> tuple[tuple[int, int], tuple[int, int]]:
     """Upscale the image file ``source`` into ``target``, streaming the output band by band (PNG and TIFF are
     written as the bands come, so memory stays bounded for huge images), atomically, keeping bit depth, alpha,
-    ICC profile and EXIF where the target format allows. Returns the input and output ``(height, width)``."""
-    pic = read_picture(source, max_pixels=max_pixels)
+    ICC profile and EXIF where the target format allows. Returns the input and output ``(height, width)``.
+
+    Raises:
+        SrkitError: ``target`` is ``source`` (however spelled), an unreadable or too small image, or an unwritable
+            ``target`` (existing without ``overwrite``, a format that cannot hold the pixels).
+    """
+    _check_not_input(source, target)
+    pic = _read(source, max_pixels)
     h, w = pic.pixels.shape[:2]
     _, size = upscaler.plan(h, w, scale)
     with PictureWriter(

@@ -44,10 +44,19 @@ from srkit.functional.color import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from srkit.functional.resize import imresize
 from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, iter_tiles
 
-__all__ = ["PRECISIONS", "ImagePipeline", "Upscaler", "auto_precision", "check_precision", "resolve_device"]
+__all__ = [
+    "MAX_SCALE",
+    "PRECISIONS",
+    "ImagePipeline",
+    "Upscaler",
+    "auto_precision",
+    "check_precision",
+    "resolve_device",
+]
 
 PRECISIONS: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 _BAND_BYTES = 1 << 30  # streaming: the float32 output band being blended (and its copy) stays below this
+MAX_SCALE = 64  # the largest scale srkit.upscale, Upscaler and `srkit upscale --scale` accept
 
 
 def resolve_device(name: str | torch.device) -> torch.device:
@@ -192,13 +201,25 @@ class ImagePipeline(nn.Module):
 
 
 def _as_tensor(pixels: np.ndarray) -> Tensor:
-    """``(H, W, C)`` pixels as ``(1, C, H, W)``: uint8 stays uint8 (made float tile by tile), else float32 [0, 1]."""
+    """``(H, W, C)`` pixels as ``(1, C, H, W)``: uint8 stays uint8 (made float tile by tile), else float32 [0, 1].
+
+    Raises:
+        SrkitError: another dtype, or float values that are not finite or outside [0, 1] (never clipped silently).
+    """
     if pixels.dtype == np.uint8:
         t = torch.from_numpy(np.ascontiguousarray(pixels))
     elif pixels.dtype == np.uint16:
         t = torch.from_numpy(pixels.astype(np.float32) / 65535.0)
     elif np.issubdtype(pixels.dtype, np.floating):
-        t = torch.from_numpy(np.clip(pixels, 0.0, 1.0).astype(np.float32))
+        lo, hi = float(pixels.min()), float(pixels.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise SrkitError("the image holds NaN or infinite values: replace them (np.nan_to_num) before upscaling")
+        if lo < 0 or hi > 1:
+            raise SrkitError(
+                f"float images must be in [0, 1]; this one spans {lo:g} to {hi:g}: rescale or clip it first "
+                "(e.g. np.clip(image, 0, 1))"
+            )
+        t = torch.from_numpy(pixels.astype(np.float32))
     else:
         raise SrkitError(f"images must be uint8, uint16 or float in [0, 1], got {pixels.dtype}")
     return t.permute(2, 0, 1).unsqueeze(0)
@@ -273,10 +294,12 @@ class Upscaler:
         """The model scale to run for ``scale`` and the exact output ``(height, width)``.
 
         Raises:
-            SrkitError: a scale that is not a number > 1, or an output that would be empty.
+            SrkitError: a scale that is not a number > 1 and at most :data:`MAX_SCALE` (64).
         """
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 1:
             raise SrkitError(f"scale must be a number greater than 1, got {scale!r}")
+        if scale > MAX_SCALE:
+            raise SrkitError(f"scale must be at most {MAX_SCALE}, got {scale:g}: upscale in two steps if you mean it")
         fits = [s for s in self.scales if s >= scale - 1e-9]
         model_scale = min(fits) if fits else max(self.scales)
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
@@ -334,20 +357,25 @@ class Upscaler:
             yield y0, y1, rows.cpu()
 
     def upscale_array(self, pixels: np.ndarray, scale: float = 4, *, on_tile: ProgressFn | None = None) -> np.ndarray:
-        """Upscale ``(H, W, C)`` pixels (uint8, uint16, or float in [0, 1]) by ``scale``; same dtype out."""
+        """Upscale ``(H, W)`` or ``(H, W, C)`` pixels by ``scale``: uint8 and uint16 are computed from their
+        levels, float (float16/32/64, in [0, 1]) in float32; the same dtype and layout come out.
+
+        Raises:
+            SrkitError: a bad scale, shape or dtype, an image under 2x2 pixels, or float values that are not
+                finite or outside [0, 1].
+        """
         if pixels.ndim == 2:
             return self.upscale_array(pixels[..., None], scale, on_tile=on_tile)[..., 0]
         h, w = pixels.shape[:2]
         model_scale, size = self.plan(h, w, scale)
         exact = size == (h * model_scale, w * model_scale)
-        out_dtype = pixels.dtype if pixels.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
-        out = np.empty((h * model_scale, w * model_scale, pixels.shape[2]), out_dtype if exact else np.float32)
+        work = pixels.dtype if pixels.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
+        out = np.empty((h * model_scale, w * model_scale, pixels.shape[2]), work if exact else np.float32)
         for y0, y1, rows in self.bands(pixels, model_scale, on_tile=on_tile):
-            out[y0:y1] = quantize(rows, out_dtype if exact else np.dtype(np.float32))
-        if exact:
-            return out
-        resized = imresize(torch.from_numpy(out).permute(2, 0, 1), size=size)
-        return quantize(resized[None], out_dtype)
+            out[y0:y1] = quantize(rows, work if exact else np.dtype(np.float32))
+        if not exact:
+            out = quantize(imresize(torch.from_numpy(out).permute(2, 0, 1), size=size)[None], work)
+        return out.astype(pixels.dtype, copy=False)  # float16 / float64 back from float32
 
     def stream(
         self,
@@ -368,7 +396,7 @@ class Upscaler:
             write(self.upscale_array(pixels, scale, on_tile=on_tile).astype(dtype, copy=False))
             return size
         for _, _, rows in self.bands(pixels, model_scale, streaming=True, on_tile=on_tile):
-            write(quantize(rows, dtype))
+            write(quantize(rows, dtype).astype(dtype, copy=False))
         return size
 
 
