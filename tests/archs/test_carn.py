@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from srkit._core.errors import SrkitError
-from srkit.archs.carn import CARN, ZOO, arch_name, carn, carn_m, carn_m_single, carn_single, detect
+from srkit.archs.carn import CARN, ZOO, arch_name, carn, carn_m, carn_m_single, carn_single, convert_official, detect
 from srkit.blocks.common import RGB_MEAN
 
 TINY: dict[str, Any] = {"n_feats": 8, "n_groups": 2, "n_blocks": 2}
@@ -71,10 +71,12 @@ def test_only_the_called_upsampler_trains() -> None:
 def test_mean_shift_is_a_frozen_identity_convolution() -> None:
     model = CARN(scale=2, **TINY)
     state = model.state_dict()
-    assert torch.equal(state["sub_mean.shifter.weight"], torch.eye(3).view(3, 3, 1, 1))
-    torch.testing.assert_close(state["sub_mean.shifter.bias"], -torch.tensor(RGB_MEAN))
-    torch.testing.assert_close(state["add_mean.shifter.bias"], torch.tensor(RGB_MEAN))
-    assert not any("shifter" in n for n, _ in model.named_parameters())  # buffers: not trained, not counted
+    assert torch.equal(state["sub_mean.weight"], torch.eye(3).view(3, 3, 1, 1))
+    torch.testing.assert_close(state["sub_mean.bias"], -torch.tensor(RGB_MEAN))
+    torch.testing.assert_close(state["add_mean.bias"], torch.tensor(RGB_MEAN))
+    assert not any("_mean" in n for n, _ in model.named_parameters())  # buffers: not trained, not counted
+    official = {k.replace("_mean.", "_mean.shifter."): v for k, v in state.items()}  # CARN-pytorch's keys
+    assert convert_official(official).keys() == state.keys()
     x = torch.rand(1, 3, 2, 2)
     torch.testing.assert_close(model.sub_mean(x), x - torch.tensor(RGB_MEAN).view(1, 3, 1, 1))
 
@@ -104,7 +106,7 @@ def test_carn_m_key_layout_is_the_official_one() -> None:
 )
 def test_detect_reads_the_hyper_parameters(kwargs: dict[str, Any]) -> None:
     model = CARN(**kwargs, **TINY)
-    found = detect({f"module.{k}": v for k, v in model.state_dict().items()})
+    found = detect(convert_official({f"module.{k}": v for k, v in model.state_dict().items()}))
     assert found == model.hparams
     CARN(**found).load_state_dict(model.state_dict(), strict=True)
 

@@ -99,7 +99,7 @@ def _reference(state: dict[str, torch.Tensor], x255: torch.Tensor, n_blocks: int
 
 def test_matches_edsr_pytorch_on_0_255_weights() -> None:
     torch.manual_seed(0)
-    model = EDSR(scale=4, res_scale=0.1, rgb_range=255.0, **TINY).eval()
+    model = EDSR(scale=4, res_scale=0.1, pixel_range=255.0, **TINY).eval()
     state = model.state_dict()
     torch.testing.assert_close(state["sub_mean.bias"], -255 * torch.tensor(RGB_MEAN))  # as EDSR-PyTorch stores it
     x = torch.rand(1, 3, 8, 8)
@@ -108,7 +108,7 @@ def test_matches_edsr_pytorch_on_0_255_weights() -> None:
 
 
 def test_detect_reads_every_hyperparameter_and_loads_strictly() -> None:
-    model = EDSR(scale=3, n_feats=8, n_blocks=3, rgb_range=255.0)
+    model = EDSR(scale=3, n_feats=8, n_blocks=3, pixel_range=255.0)
     found = detect(model.state_dict())
     assert found == {
         "scale": 3,
@@ -118,7 +118,7 @@ def test_detect_reads_every_hyperparameter_and_loads_strictly() -> None:
         "n_blocks": 3,
         "res_scale": 1.0,
         "kernel_size": 3,
-        "rgb_range": 255.0,
+        "pixel_range": 255.0,
     }
     EDSR(**found).load_state_dict(model.state_dict(), strict=True)
 
@@ -137,7 +137,7 @@ def test_half_and_double_follow_the_input() -> None:
     assert model(torch.rand(1, 3, 4, 4, dtype=torch.float64)).dtype == torch.float64
 
 
-@pytest.mark.parametrize("kwargs", [{"scale": 0}, {"scale": 2.0}, {"scale": 2, "rgb_range": 0.0}])
+@pytest.mark.parametrize("kwargs", [{"scale": 0}, {"scale": 2.0}, {"scale": 2, "pixel_range": 0.0}])
 def test_bad_arguments_raise(kwargs: dict[str, float]) -> None:
     with pytest.raises(SrkitError):
         EDSR(**kwargs, **TINY)  # type: ignore[arg-type]

@@ -86,10 +86,10 @@ def _to_official(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def test_official_keys_convert_and_load_strictly() -> None:
     torch.manual_seed(0)
-    model = MDSR(scale=2, rgb_range=255.0, **TINY).eval()
+    model = MDSR(scale=2, pixel_range=255.0, **TINY).eval()
     official = _to_official(model.state_dict())
     assert "pre_process.1.0.body.0.weight" in official and "upsample.2.2.weight" in official
-    rebuilt = MDSR(scale=2, rgb_range=255.0, **TINY).eval()
+    rebuilt = MDSR(scale=2, pixel_range=255.0, **TINY).eval()
     rebuilt.load_state_dict(convert_official(official), strict=True)
     x = torch.rand(1, 3, 4, 4)
     with torch.no_grad():
@@ -99,10 +99,10 @@ def test_official_keys_convert_and_load_strictly() -> None:
 
 
 def test_detect() -> None:
-    model = MDSR(scale=4, n_feats=8, n_blocks=3, rgb_range=255.0)
+    model = MDSR(scale=4, n_feats=8, n_blocks=3, pixel_range=255.0)
     found = detect(model.state_dict())
     assert found is not None
-    assert found["scales"] == (2, 3, 4) and found["n_blocks"] == 3 and found["rgb_range"] == 255.0
+    assert found["scales"] == (2, 3, 4) and found["n_blocks"] == 3 and found["pixel_range"] == 255.0
     MDSR(**found).load_state_dict(model.state_dict(), strict=True)
     from srkit.archs.edsr import EDSR
 

@@ -30,35 +30,6 @@ from srkit.frameworks.base import interpolate
 
 State = dict[str, torch.Tensor]
 
-# The detections these layouts need, as srkit/archs/__init__.py should list them (rrdbnet's replaces the
-# convert-less one: its converter passes BasicSR keys through).
-NEW_DETECTIONS = [
-    Detection(
-        "swinir",
-        archs.swinir.detect,
-        "conv_first, patch_embed.norm, layers.N.residual_group.blocks.N.attn, conv_after_body (SwinIR)",
-        archs.swinir.convert_official,
-        name_of=archs.swinir.arch_name,
-    ),
-    Detection("ddbpn", archs.dbpn.detect, "feat0.conv, up1.up_conv1.deconv (D-DBPN)", archs.dbpn.convert_official),
-    Detection("srfbn", archs.srfbn.detect, "sub_mean, block.upBlocks.N (SRFBN)", archs.srfbn.convert_official),
-    Detection("msrn", archs.msrn.detect, "sub_mean, body.N.conv_3_1, tail.3 (MSRN)", archs.msrn.convert_official),
-    Detection(
-        "rrdbnet",
-        archs.esrgan.detect,
-        "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR); RRDB_trunk.N.RDB1, trunk_conv or model.N (ESRGAN)",
-        archs.esrgan.convert_official,
-    ),
-    Detection("srresnet", archs.srresnet.detect, "trunk.N.rcb (SRResNet, Lornatang)", archs.srresnet.convert_official),
-    Detection("lapsrn", archs.lapsrn.detect, "conv_input, convt_F1 (LapSRN, twtygqyy)", archs.lapsrn.convert_official),
-    Detection("vdsr", archs.vdsr.detect, "input, residual_layer.N (VDSR, twtygqyy)", archs.vdsr.convert_official),
-    Detection(
-        "drrn_b1u25", archs.drrn.detect, "input, conv1, conv2 (DRRN, jt827859032)", archs.drrn.convert_jt827859032
-    ),
-    Detection("drrn_b1u9", archs.drrn.detect, "rbs.N.h0, rbs.N.ru, rec (DRRN, yjn870)", archs.drrn.convert_yjn870),
-]
-ALL_DETECTIONS = [*DETECTIONS, *NEW_DETECTIONS]
-
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> Iterator[None]:
@@ -205,7 +176,7 @@ def srfbn_official(scale: int = 3, m: int = 8, groups: int = 2) -> State:
 
 
 def msrn_official(scale: int = 4, nf: int = 8, n_blocks: int = 2) -> State:
-    """MSRN (msrn.py; 8 features, 2 MSRBs), EDSR-PyTorch mean shifts for rgb_range 255."""
+    """MSRN (msrn.py; 8 features, 2 MSRBs), EDSR-PyTorch mean shifts for pixel_range 255."""
     lay = _Layout(4)
     lay.mean_shift("sub_mean", -1)
     lay.mean_shift("add_mean", +1)
@@ -366,7 +337,7 @@ CASES = {
 
 
 def _detection(arch: str) -> Detection:
-    return next(d for d in NEW_DETECTIONS if d.arch == arch)
+    return next(d for d in DETECTIONS if d.arch == arch)
 
 
 def _load(case: str) -> tuple[torch.nn.Module, State, dict[str, Any], int]:
@@ -424,7 +395,7 @@ def _claims(d: Detection, state: State) -> bool:
 @pytest.mark.parametrize("case", list(CASES))
 def test_only_its_own_detection_claims_an_official_layout(case: str) -> None:
     state, arch = CASES[case][0](), CASES[case][1]
-    claimed = {d.arch for d in ALL_DETECTIONS if _claims(d, state)}
+    claimed = {d.arch for d in DETECTIONS if _claims(d, state)}
     assert claimed == {arch}
 
 
@@ -433,7 +404,7 @@ def test_no_detection_claims_another_models_srkit_state(name: str) -> None:
     """srkit's own state dicts (random tiny models of every registered name) are claimed by their family's
     detection at most (``edsr`` for ``edsr_baseline``, ``carn`` for ``carn_m``...), never by another's."""
     state = _srkit_state(name)
-    wrong = {d.arch for d in ALL_DETECTIONS if _claims(d, state) and not name.startswith(d.arch)}
+    wrong = {d.arch for d in DETECTIONS if _claims(d, state) and not name.startswith(d.arch)}
     assert not wrong, f"{name}'s state dict is claimed by {wrong}"
 
 
@@ -510,14 +481,14 @@ def test_pixel_range_folding_is_exact(case: str, first: str, last: str) -> None:
     model, converted, kwargs, scale = _load(case)
     official = dict(converted)
     official[f"{first}.weight"] = converted[f"{first}.weight"] / 255
-    for key in (f"{last}.weight", f"{last}.bias", "sub_mean.shift", "add_mean.shift"):
+    for key in (f"{last}.weight", f"{last}.bias", "sub_mean.bias", "add_mean.bias"):
         official[key] = converted[key] * 255
     in_255 = build_model(CASES[case][2], scale=scale, **kwargs).eval()
     load_state(in_255, official)
     x = _x(3)
     with torch.no_grad():
         torch.testing.assert_close(model(x), in_255(255 * x) / 255, rtol=1e-4, atol=1e-5)
-    assert torch.allclose(converted["sub_mean.shift"].flatten(), -torch.tensor(RGB_MEAN))
+    assert torch.allclose(converted["sub_mean.bias"], -torch.tensor(RGB_MEAN))
 
 
 def test_srresnet_prelu_slopes_are_repeated_per_channel() -> None:
@@ -559,11 +530,8 @@ def test_swinir_variants_srkit_does_not_build_are_not_detected() -> None:
         ("drrn_yjn870", "", 3),
     ],
 )
-def test_load_model_reads_official_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, wrap: str, scale: int | None
-) -> None:
-    """Through srkit.load_model, with the proposed detections registered (wrappers and prefixes stripped)."""
-    monkeypatch.setattr(archs.loader, "DETECTIONS", [*NEW_DETECTIONS, *DETECTIONS])
+def test_load_model_reads_official_files(tmp_path: Path, case: str, wrap: str, scale: int | None) -> None:
+    """Through srkit.load_model (wrappers and prefixes stripped)."""
     state = CASES[case][0]()
     if wrap == "module":
         raw: Any = {f"module.{k}": v for k, v in state.items()}

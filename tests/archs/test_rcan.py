@@ -79,14 +79,14 @@ def _reference(state: dict[str, torch.Tensor], x: torch.Tensor, n_groups: int, n
 
 def test_matches_the_official_forward_on_0_255_weights() -> None:
     torch.manual_seed(0)
-    model = RCAN(scale=3, rgb_range=255.0, **TINY).eval()
+    model = RCAN(scale=3, pixel_range=255.0, **TINY).eval()
     x = torch.rand(1, 3, 6, 6)
     with torch.no_grad():
         torch.testing.assert_close(model(x), _reference(model.state_dict(), 255 * x, 2, 2) / 255)
 
 
 def test_detect_reads_every_hyperparameter_and_loads_strictly() -> None:
-    model = RCAN(scale=2, n_feats=16, n_groups=3, n_blocks=2, reduction=8, rgb_range=255.0)
+    model = RCAN(scale=2, n_feats=16, n_groups=3, n_blocks=2, reduction=8, pixel_range=255.0)
     found = detect(model.state_dict())
     assert found == {
         "scale": 2,
@@ -97,7 +97,7 @@ def test_detect_reads_every_hyperparameter_and_loads_strictly() -> None:
         "n_blocks": 2,
         "reduction": 8,
         "kernel_size": 3,
-        "rgb_range": 255.0,
+        "pixel_range": 255.0,
     }
     RCAN(**found).load_state_dict(model.state_dict(), strict=True)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Collection, Sequence
 
 from srkit._core.errors import SrkitError
 
@@ -31,4 +32,26 @@ def check_positive_scale(scale: object, name: str = "scale") -> float:
         raise SrkitError(f"{name} must be a number, got {scale!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise SrkitError(f"{name} must be a finite number > 0, got {scale!r}")
+    return value
+
+
+def check_scale(owner: str, scale: object, *, allowed: Collection[int] | None = None, minimum: int = 1) -> int:
+    """``scale`` as an int, checked: an integer >= ``minimum`` and, if given, one of ``allowed``; a
+    :class:`SrkitError` naming ``owner`` otherwise (the one scale check of every block and architecture).
+
+    Example:
+        >>> check_scale("EDSR", 3)
+        3
+        >>> check_scale("CARN", 8, allowed=(2, 3, 4))
+        Traceback (most recent call last):
+        ...
+        srkit._core.errors.SrkitError: CARN supports scales 2, 3, 4, got 8
+    """
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Integral):
+        raise SrkitError(f"{owner} needs an integer scale, got {scale!r}")
+    value = int(scale)
+    if allowed is not None and value not in allowed:
+        raise SrkitError(f"{owner} supports scales {', '.join(map(str, sorted(allowed)))}, got {scale!r}")
+    if value < minimum:
+        raise SrkitError(f"{owner} needs an integer scale >= {minimum}, got {scale!r}")
     return value

@@ -16,50 +16,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
+from srkit.archs._convert import require
 from srkit.archs._registry import Builder
-from srkit.blocks import CascadingBlock, conv2d
-from srkit.blocks.common import RGB_MEAN
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import CascadingBlock, MeanShift, check_scale, conv2d
 
 PAPER = (
     "N. Ahn, B. Kang, K.-A. Sohn, 'Fast, Accurate, and Lightweight Super-Resolution with Cascading Residual "
     "Network', ECCV 2018"
 )
 MULTI_SCALES = (2, 3, 4)
-
-
-class _FixedConv1x1(nn.Module):
-    """A 1x1 convolution with constant weight and bias (buffers): CARN's frozen ``MeanShift.shifter``."""
-
-    weight: torch.Tensor
-    bias: torch.Tensor
-
-    def __init__(self, shift: tuple[float, ...]) -> None:
-        super().__init__()
-        c = len(shift)
-        self.register_buffer("weight", torch.eye(c).view(c, c, 1, 1))
-        self.register_buffer("bias", torch.tensor(shift))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight.to(x.dtype), self.bias.to(x.dtype))
-
-
-class _MeanShift(nn.Module):
-    """``x + sign * mean`` as CARN writes it: an identity 1x1 convolution whose bias is the shift (keys
-    ``shifter.weight``, ``shifter.bias``; buffers, since CARN freezes them)."""
-
-    def __init__(self, channels: int, sign: int) -> None:
-        super().__init__()
-        mean = RGB_MEAN if channels == 3 else (0.0,) * channels
-        self.shifter = _FixedConv1x1(tuple(sign * m for m in mean))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shifter(x)
 
 
 class _Fusion(nn.Module):
@@ -156,16 +127,14 @@ class CARN(nn.Module):
         multi_scale: bool = False,
     ) -> None:
         super().__init__()
-        allowed = MULTI_SCALES if multi_scale else (2, 3, 4, 8)
-        if scale not in allowed or isinstance(scale, bool):
-            raise SrkitError(f"CARN (multi_scale={multi_scale}) supports scales {allowed}, got {scale!r}")
+        check_scale(f"CARN (multi_scale={multi_scale})", scale, allowed=MULTI_SCALES if multi_scale else (2, 3, 4, 8))
         if n_groups < 1 or n_blocks < 1:
             raise SrkitError(f"CARN needs n_groups >= 1 and n_blocks >= 1, got {n_groups} and {n_blocks}")
         if groups < 1 or n_feats % groups:
             raise SrkitError(f"CARN needs n_feats divisible by groups, got {n_feats} and {groups}")
         self.scale, self.n_groups, self.multi_scale = scale, n_groups, multi_scale
-        self.sub_mean = _MeanShift(in_channels, -1)
-        self.add_mean = _MeanShift(out_channels, +1)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1)
+        self.add_mean = MeanShift(channels=out_channels, sign=+1)
         self.entry = conv2d(in_channels, n_feats, 3)
         for i in range(1, n_groups + 1):
             block = CascadingBlock(
@@ -195,9 +164,25 @@ def _count(s: Mapping[str, torch.Tensor], pattern: str) -> int:
     return n
 
 
+def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """An official CARN/CARN-M state dict (nmhkahn/CARN-pytorch) in srkit's layout: its mean shifts are 1x1
+    convolutions one level down (``sub_mean.shifter.weight``), srkit's :class:`~srkit.blocks.MeanShift` holds the
+    same tensors as ``sub_mean.weight``; a ``module.`` prefix is dropped. A state dict in srkit's layout passes
+    through.
+
+    Raises:
+        SrkitError: no CARN mean shift in either layout.
+    """
+    s = {k.removeprefix("module."): v for k, v in state.items()}
+    if "sub_mean.weight" in s:
+        return s
+    require(s, ("sub_mean.shifter.weight", "add_mean.shifter.bias"), "CARN")
+    return {k.replace("_mean.shifter.", "_mean."): v for k, v in s.items()}
+
+
 def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
-    """Constructor arguments of :class:`CARN` for a CARN/CARN-M state dict (a ``module.`` prefix is ignored), else
-    None.
+    """Constructor arguments of :class:`CARN` for a CARN/CARN-M state dict in srkit's layout (run
+    :func:`convert_official` first on an official one), else None.
 
     ``efficient`` (CARN-M) shows in the 1x1 convolution of the efficient unit (``b1.b1.body.4``), ``groups`` in the
     input channels of its group convolutions and of the upsampler's; a multi-scale model has ``upsample.up2/3/4``
@@ -209,8 +194,8 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         >>> {k: detect(m.state_dict())[k] for k in ("scale", "efficient", "groups", "n_groups")}
         {'scale': 8, 'efficient': True, 'groups': 2, 'n_groups': 2}
     """
-    s = {k.removeprefix("module."): v for k, v in state.items()}
-    required = ("sub_mean.shifter.weight", "entry.weight", "b1.b1.body.0.weight", "c1.body.0.weight", "exit.weight")
+    s = state
+    required = ("sub_mean.weight", "entry.weight", "b1.b1.body.0.weight", "c1.body.0.weight", "exit.weight")
     if not all(k in s for k in required):
         return None
     n_feats, in_channels = int(s["entry.weight"].shape[0]), int(s["entry.weight"].shape[1])
@@ -375,4 +360,26 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["CARN", "ZOO", "arch_name", "carn", "carn_m", "carn_m_single", "carn_single", "detect"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection(
+        "carn",
+        detect,
+        "sub_mean.shifter, entry, b1.b1.body, c1.body, upsample (CARN, CARN-M)",
+        convert_official,
+        name_of=arch_name,
+    ),
+]
+
+__all__ = [
+    "CARN",
+    "DETECTIONS",
+    "ZOO",
+    "arch_name",
+    "carn",
+    "carn_m",
+    "carn_m_single",
+    "carn_single",
+    "convert_official",
+    "detect",
+]

@@ -25,7 +25,8 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, require
 from srkit.archs._registry import Builder
-from srkit.blocks import DownProjection, UpProjection, activation, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import DownProjection, UpProjection, activation, check_scale, conv2d
 from srkit.blocks.projection import PROJECTION_GEOMETRY
 
 PAPER = "M. Haris, G. Shakhnarovich, N. Ukita, 'Deep Back-Projection Networks for Super-Resolution', CVPR 2018"
@@ -73,8 +74,7 @@ class DDBPN(nn.Module):
         act: str = "prelu",
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or scale not in PROJECTION_GEOMETRY:
-            raise SrkitError(f"D-DBPN supports scales {tuple(PROJECTION_GEOMETRY)}, got {scale!r}")
+        check_scale("D-DBPN", scale, allowed=PROJECTION_GEOMETRY)
         if n_stages < 2:
             raise SrkitError(f"D-DBPN needs n_stages >= 2, got {n_stages}")
         self.scale = scale
@@ -203,4 +203,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["DDBPN", "ZOO", "convert_official", "ddbpn", "detect"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("ddbpn", detect, "feat0.conv, up1.up_conv1.deconv (D-DBPN)", convert_official),
+]
+
+__all__ = ["DDBPN", "DETECTIONS", "ZOO", "convert_official", "ddbpn", "detect"]

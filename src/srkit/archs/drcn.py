@@ -24,8 +24,7 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.checks import check_positive_scale
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import Recursive, activation, conv2d
-from srkit.frameworks.base import check_interpolation, interpolate
+from srkit.blocks import Recursive, activation, check_interpolation, conv2d, interpolate
 
 PAPER = "Kim, Lee, Lee, Deeply-Recursive Convolutional Network for Image Super-Resolution (DRCN), CVPR 2016"
 

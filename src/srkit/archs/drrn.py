@@ -33,8 +33,8 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
-from srkit.blocks import RecursiveResidual, conv2d
-from srkit.frameworks.base import check_interpolation, interpolate
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import RecursiveResidual, check_interpolation, conv2d, interpolate
 
 PAPER = "Tai, Yang, Liu, Image Super-Resolution via Deep Recursive Residual Network (DRRN), CVPR 2017"
 
@@ -224,4 +224,10 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             notes=_NOTES,
         ),
     ),
+]
+
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("drrn_b1u25", detect, "input, conv1, conv2 (DRRN, jt827859032)", convert_jt827859032),
+    Detection("drrn_b1u9", detect, "rbs.N.h0, rbs.N.ru, rec (DRRN, yjn870)", convert_yjn870),
 ]

@@ -16,11 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.cards import ModelCard
-from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import WaveletSR
-from srkit.frameworks.base import check_interpolation, interpolate
+from srkit.blocks import WaveletSR, check_interpolation, check_scale, interpolate
 
 PAPER = (
     "T. Guo, H. S. Mousavi, T. H. Vu, V. Monga, 'Deep Wavelet Prediction for Image Super-resolution', "
@@ -66,8 +64,7 @@ class DWSR(nn.Module):
         interpolation: str = "matlab",
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-            raise SrkitError(f"DWSR needs an integer scale >= 2, got {scale!r}")
+        check_scale("DWSR", scale, minimum=2)
         check_interpolation(interpolation)
         self.scale, self.interpolation = scale, interpolation
         self.body = WaveletSR(in_channels=in_channels, n_feats=n_feats, n_layers=n_layers)

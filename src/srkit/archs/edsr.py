@@ -9,7 +9,7 @@ baseline (16 blocks, 64 features) and EDSR (32 blocks, 256 features, residual sc
 
 Submodule names are EDSR-PyTorch's (``sub_mean``, ``head.0``, ``body.{i}.body.{0,2}``, ``body.{n}``, ``tail.0.{0,2}``,
 ``tail.1``, ``add_mean``), so its released checkpoints load with ``load_state_dict(strict=True)``; they were
-trained on pixel values in [0, 255], which ``rgb_range=255`` reproduces while the model still takes [0, 1]
+trained on pixel values in [0, 255], which ``pixel_range=255`` reproduces while the model still takes [0, 1]
 (:func:`detect` reads it from the stored mean shift).
 """
 
@@ -24,17 +24,10 @@ from torch import nn
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._edsr_parts import (
-    EDSRUpsampler,
-    FixedMeanShift,
-    check_scale,
-    count_indexed,
-    receptive_field,
-    rgb_range_of,
-    upsampler_scale,
-)
+from srkit.archs._convert import count_indexed, pixel_range_of, receptive_field, upsampler_scale
 from srkit.archs._registry import Builder
-from srkit.blocks import ResBlock, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import EDSRUpsampler, MeanShift, ResBlock, check_scale, conv2d
 
 PAPER = (
     "B. Lim, S. Son, H. Kim, S. Nah, K. M. Lee, 'Enhanced Deep Residual Networks for Single Image "
@@ -45,9 +38,9 @@ PAPER = (
 class EDSR(nn.Module):
     """The enhanced deep super-resolution network (Lim et al. 2017)::
 
-        f0 = head(sub_mean(rgb_range * x))                       # 3x3, in_channels -> n_feats
+        f0 = head(sub_mean(pixel_range * x))                       # 3x3, in_channels -> n_feats
         f  = body(f0) + f0                                        # n_blocks ResBlocks, then a 3x3 convolution
-        y  = add_mean(tail(f)) / rgb_range                        # EDSRUpsampler, then 3x3 n_feats -> out_channels
+        y  = add_mean(tail(f)) / pixel_range                        # EDSRUpsampler, then 3x3 n_feats -> out_channels
 
     Each residual block is ``x + res_scale * conv(relu(conv(x)))`` (3x3, biases, no batch norm). The paper's
     baseline has 16 blocks of 64 features (1.37M / 1.55M / 1.52M parameters at x2 / x3 / x4); EDSR has 32 blocks
@@ -60,8 +53,8 @@ class EDSR(nn.Module):
         n_blocks: residual blocks.
         res_scale: residual scaling inside each block.
         kernel_size: convolution size.
-        rgb_range: the pixel range the weights were trained for: 1 (srkit) or 255 (EDSR-PyTorch checkpoints).
-            The model still takes and returns [0, 1]: it scales by ``rgb_range`` inside.
+        pixel_range: the pixel range the weights were trained for: 1 (srkit) or 255 (EDSR-PyTorch checkpoints).
+            The model still takes and returns [0, 1]: it scales by ``pixel_range`` inside.
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, scale*H, scale*W)``.
@@ -82,16 +75,16 @@ class EDSR(nn.Module):
         n_blocks: int = 16,
         res_scale: float = 1.0,
         kernel_size: int = 3,
-        rgb_range: float = 1.0,
+        pixel_range: float = 1.0,
     ) -> None:
         super().__init__()
         self.scale = check_scale("EDSR", scale)
         if n_blocks < 0 or n_feats < 1:
             raise SrkitError(f"EDSR needs n_blocks >= 0 and n_feats >= 1, got {n_blocks} and {n_feats}")
-        if not rgb_range > 0:
-            raise SrkitError(f"rgb_range must be > 0, got {rgb_range!r}")
-        self.rgb_range = float(rgb_range)
-        self.sub_mean = FixedMeanShift(channels=in_channels, sign=-1, rgb_range=rgb_range)
+        if not pixel_range > 0:
+            raise SrkitError(f"pixel_range must be > 0, got {pixel_range!r}")
+        self.pixel_range = float(pixel_range)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1, pixel_range=pixel_range)
         self.head = nn.Sequential(conv2d(in_channels, n_feats, kernel_size))
         blocks: list[nn.Module] = [
             ResBlock(n_feats=n_feats, kernel_size=kernel_size, act="relu", res_scale=res_scale) for _ in range(n_blocks)
@@ -101,14 +94,14 @@ class EDSR(nn.Module):
             EDSRUpsampler(scale=scale, n_feats=n_feats, kernel_size=kernel_size),
             conv2d(n_feats, out_channels, kernel_size),
         )
-        self.add_mean = FixedMeanShift(channels=out_channels, sign=1, rgb_range=rgb_range)
+        self.add_mean = MeanShift(channels=out_channels, sign=1, pixel_range=pixel_range)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.rgb_range != 1.0:
-            x = x * self.rgb_range
+        if self.pixel_range != 1.0:
+            x = x * self.pixel_range
         f0 = self.head(self.sub_mean(x))
         y = self.add_mean(self.tail(self.body(f0) + f0))
-        return y / self.rgb_range if self.rgb_range != 1.0 else y
+        return y / self.pixel_range if self.pixel_range != 1.0 else y
 
 
 def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
@@ -129,8 +122,8 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     n_feats, in_channels, _, kernel_size = (int(d) for d in state["head.0.weight"].shape)
     n_blocks = count_indexed(state, "body.", ".body.0.weight")
     scale = upsampler_scale(state, "tail.0", n_feats)
-    rgb_range = rgb_range_of(state)
-    if scale is None or rgb_range is None or f"body.{n_blocks}.weight" not in state:
+    pixel_range = pixel_range_of(state)
+    if scale is None or pixel_range is None or f"body.{n_blocks}.weight" not in state:
         return None
     return {
         "scale": scale,
@@ -140,7 +133,7 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         "n_blocks": n_blocks,
         "res_scale": 0.1 if n_feats >= 256 else 1.0,
         "kernel_size": kernel_size,
-        "rgb_range": rgb_range,
+        "pixel_range": pixel_range,
     }
 
 
@@ -163,7 +156,7 @@ _NOTES = (
     "RGB in [0, 1]; the DIV2K mean shift is inside the model (fixed buffers sub_mean/add_mean.{weight,bias}, "
     "not counted as parameters: EDSR-PyTorch stores them as frozen parameters, 24 numbers). Parameters counted "
     "with sum(p.numel()) over model.parameters(); they match EDSR-PyTorch's layout key for key, so its released "
-    "checkpoints load with strict=True (build with rgb_range=255, which detect() reads from sub_mean.bias)."
+    "checkpoints load with strict=True (build with pixel_range=255, which detect() reads from sub_mean.bias)."
 )
 ZOO: list[tuple[Builder, ModelCard]] = [
     (
@@ -210,4 +203,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["EDSR", "ZOO", "detect", "edsr", "edsr_baseline"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("edsr", detect, "head.0, body.N.body.0, tail.0 (EDSR-PyTorch)"),
+]
+
+__all__ = ["DETECTIONS", "EDSR", "ZOO", "detect", "edsr", "edsr_baseline"]

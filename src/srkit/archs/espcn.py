@@ -21,6 +21,7 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
+from srkit.blocks import check_scale
 from srkit.blocks.common import ACTIVATIONS, activation, conv2d
 
 PAPER = (
@@ -70,8 +71,7 @@ class ESPCN(nn.Module):
         out_act: str = "none",
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"ESPCN needs an integer scale >= 1, got {scale!r}")
+        check_scale("ESPCN", scale)
         self.scale = scale
         self.conv1 = conv2d(in_channels, n_feats, 5)
         self.act1 = _activation(act, n_feats)

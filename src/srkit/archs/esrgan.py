@@ -30,7 +30,8 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import RRDB, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import RRDB, check_scale, conv2d
 
 PAPER = (
     "X. Wang, K. Yu, S. Wu, J. Gu, Y. Liu, C. Dong, Y. Qiao, C. C. Loy, 'ESRGAN: Enhanced Super-Resolution "
@@ -83,8 +84,7 @@ class RRDBNet(nn.Module):
         res_scale: float = 0.2,
     ) -> None:
         super().__init__()
-        if scale not in SCALES or isinstance(scale, bool):
-            raise SrkitError(f"RRDBNet supports scales {SCALES} (x4, or x2/x1 by pixel-unshuffle), got {scale!r}")
+        check_scale("RRDBNet (x4, or x2/x1 by pixel-unshuffle)", scale, allowed=SCALES)
         if n_blocks < 0:
             raise SrkitError(f"RRDBNet needs n_blocks >= 0, got {n_blocks}")
         self.scale, self.unshuffle = scale, 4 // scale
@@ -270,4 +270,14 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "RRDBNet", "convert_official", "detect", "rrdbnet"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection(
+        "rrdbnet",
+        detect,
+        "conv_first, body.N.rdb1.conv1, conv_up1 (BasicSR); RRDB_trunk.N.RDB1, trunk_conv or model.N (ESRGAN)",
+        convert_official,
+    ),
+]
+
+__all__ = ["DETECTIONS", "ZOO", "RRDBNet", "convert_official", "detect", "rrdbnet"]

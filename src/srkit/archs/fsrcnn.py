@@ -29,7 +29,8 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks.common import conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import check_scale, conv2d
 
 PAPER = "Dong, Loy, Tang, Accelerating the Super-Resolution Convolutional Neural Network (FSRCNN), ECCV 2016"
 TAILS = ("deconv", "subpixel")
@@ -84,8 +85,7 @@ class FSRCNN(nn.Module):
         tail: str = "deconv",
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"FSRCNN needs an integer scale >= 1, got {scale!r}")
+        check_scale("FSRCNN", scale)
         if tail not in TAILS:
             raise SrkitError(f"unknown FSRCNN tail {tail!r}; choose one of {', '.join(TAILS)}")
         self.scale = scale
@@ -212,4 +212,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             ),
         ),
     ),
+]
+
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("fsrcnn", detect, "first_part.0, mid_part.N, last_part (FSRCNN, yjn870)"),
 ]

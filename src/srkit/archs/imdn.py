@@ -20,7 +20,8 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import IMDB, activation, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import IMDB, activation, check_scale, conv2d
 
 PAPER = (
     "Z. Hui, X. Gao, Y. Yang, X. Wang, 'Lightweight Image Super-Resolution with Information Multi-distillation "
@@ -71,8 +72,7 @@ class IMDN(nn.Module):
         negative_slope: float = 0.05,
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"IMDN needs an integer scale >= 1, got {scale!r}")
+        check_scale("IMDN", scale)
         if n_blocks < 1:
             raise SrkitError(f"IMDN needs n_blocks >= 1, got {n_blocks}")
         self.scale, self.n_blocks = scale, n_blocks
@@ -181,4 +181,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["IMDN", "ZOO", "detect", "imdn"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("imdn", detect, "fea_conv, IMDB1..6, c.0, LR_conv, upsampler.0 (IMDN)"),
+]
+
+__all__ = ["DETECTIONS", "IMDN", "ZOO", "detect", "imdn"]

@@ -38,10 +38,12 @@ import torch
 from torch import nn
 
 from srkit._core.cards import ModelCard, Published
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
+from srkit.archs.checkpoint import Detection
 from srkit.blocks import LaplacianStep, conv2d
 from srkit.blocks.projection import bilinear_kernel
 from srkit.frameworks.progressive import Progressive
@@ -56,9 +58,10 @@ SKIPS = ("ss", "ds", "ns")
 
 def _levels(scale: object) -> int:
     """``log2(scale)`` for a power of two >= 2, else an error."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2 or scale & (scale - 1):
+    s = check_scale("a Laplacian pyramid network", scale, minimum=2)
+    if s & (s - 1):
         raise SrkitError(f"Laplacian pyramid networks upscale by a power of two (2, 4, 8...), got {scale!r}")
-    return scale.bit_length() - 1
+    return s.bit_length() - 1
 
 
 def _feature_upsampler(n_feats: int, kernel_size: int) -> nn.ConvTranspose2d:
@@ -296,4 +299,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             ),
         ),
     ),
+]
+
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("lapsrn", detect, "conv_input, convt_F1 (LapSRN, twtygqyy)", convert_official),
 ]

@@ -15,7 +15,8 @@ from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
 from srkit.archs.shipped import SHIPPED, shipped_card_entries, shipped_path
 
-DETECTIONS: list[Detection] = []  # filled explicitly in srkit/archs/__init__.py
+# Every format of every paper file (their DETECTIONS, gathered in srkit/archs/__init__.py); order does not matter.
+DETECTIONS: list[Detection] = []
 
 
 def _converted(d: Detection, state: dict[str, Any]) -> dict[str, Any] | None:
@@ -28,12 +29,26 @@ def _converted(d: Detection, state: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """The registered model name, constructor arguments and (key-converted) state that fit ``state``."""
+    """The registered model name, constructor arguments and (key-converted) state that fit ``state``.
+
+    Every known format is tried; exactly one may claim the state dict (the formats are mutually exclusive, so
+    their order does not matter).
+
+    Raises:
+        SrkitError: no format fits, or several do (an ambiguity in srkit's detectors: please report it).
+    """
+    found = []
     for d in DETECTIONS:
         converted = _converted(d, state)
         kwargs = None if converted is None else d.detect(converted)
         if kwargs is not None and converted is not None:
-            return (d.name_of(kwargs) if d.name_of else d.arch), kwargs, converted
+            found.append(((d.name_of(kwargs) if d.name_of else d.arch), kwargs, converted, d))
+    if len(found) == 1:
+        name, kwargs, converted, _ = found[0]
+        return name, kwargs, converted
+    if len(found) > 1:
+        claims = "; ".join(f"{name} ({d.signature})" for name, _, _, d in found)
+        raise SrkitError(f"{source} fits several formats: {claims}. Pass arch=NAME (and please report this)")
     sample = ", ".join(list(state)[:5])
     known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
     raise SrkitError(

@@ -25,16 +25,10 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._edsr_parts import (
-    EDSRUpsampler,
-    FixedMeanShift,
-    check_scale,
-    count_indexed,
-    receptive_field,
-    rgb_range_of,
-)
+from srkit.archs._convert import count_indexed, pixel_range_of, receptive_field
 from srkit.archs._registry import Builder
-from srkit.blocks import ResBlock, ScaleSpecific, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import EDSRUpsampler, MeanShift, ResBlock, ScaleSpecific, check_scale, conv2d
 
 PAPER = (
     "B. Lim, S. Son, H. Kim, S. Nah, K. M. Lee, 'Enhanced Deep Residual Networks for Single Image "
@@ -45,9 +39,9 @@ PAPER = (
 class MDSR(nn.Module):
     """The multi-scale deep super-resolution network (Lim et al. 2017)::
 
-        f0 = pre_process[s](head(sub_mean(rgb_range * x)))      # 3x3 conv, then 2 ResBlocks 5x5 for scale s
+        f0 = pre_process[s](head(sub_mean(pixel_range * x)))      # 3x3 conv, then 2 ResBlocks 5x5 for scale s
         f  = body(f0) + f0                                       # n_blocks ResBlocks (3x3), then a 3x3 conv
-        y  = add_mean(tail(upsample[s](f))) / rgb_range          # EDSRUpsampler of scale s, 3x3 conv
+        y  = add_mean(tail(upsample[s](f))) / pixel_range          # EDSRUpsampler of scale s, 3x3 conv
 
     The paper's model (80 blocks, 64 features, scales 2, 3, 4) has 7.95M parameters (the paper: 8.0M), counting
     every scale's head and upsampler.
@@ -59,7 +53,7 @@ class MDSR(nn.Module):
         n_feats: feature channels.
         n_blocks: residual blocks in the shared body.
         kernel_size: the body's convolution size (the heads use 5x5).
-        rgb_range: 1 (srkit) or 255 (EDSR-PyTorch checkpoints); the model still takes and returns [0, 1].
+        pixel_range: 1 (srkit) or 255 (EDSR-PyTorch checkpoints); the model still takes and returns [0, 1].
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, s*H, s*W)`` with ``s = scale`` given to ``forward`` (or the
@@ -82,33 +76,33 @@ class MDSR(nn.Module):
         n_feats: int = 64,
         n_blocks: int = 80,
         kernel_size: int = 3,
-        rgb_range: float = 1.0,
+        pixel_range: float = 1.0,
     ) -> None:
         super().__init__()
         self.scales = tuple(check_scale("MDSR", s) for s in scales)
         if check_scale("MDSR", scale) not in self.scales:
             raise SrkitError(f"MDSR is built for scales {self.scales}; scale={scale} is not one of them")
-        if n_blocks < 0 or not rgb_range > 0:
-            raise SrkitError(f"MDSR needs n_blocks >= 0 and rgb_range > 0, got {n_blocks} and {rgb_range!r}")
-        self.scale, self.rgb_range = scale, float(rgb_range)
-        self.sub_mean = FixedMeanShift(channels=in_channels, sign=-1, rgb_range=rgb_range)
+        if n_blocks < 0 or not pixel_range > 0:
+            raise SrkitError(f"MDSR needs n_blocks >= 0 and pixel_range > 0, got {n_blocks} and {pixel_range!r}")
+        self.scale, self.pixel_range = scale, float(pixel_range)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1, pixel_range=pixel_range)
         self.head = nn.Sequential(conv2d(in_channels, n_feats, kernel_size))
         self.pre_process = ScaleSpecific(n_feats=n_feats, scales=self.scales, n_blocks=2, kernel_size=5)
         blocks: list[nn.Module] = [ResBlock(n_feats=n_feats, kernel_size=kernel_size) for _ in range(n_blocks)]
         self.body = nn.Sequential(*blocks, conv2d(n_feats, n_feats, kernel_size))
         self.upsample = nn.ModuleDict({f"x{s}": EDSRUpsampler(scale=s, n_feats=n_feats) for s in self.scales})
         self.tail = nn.Sequential(conv2d(n_feats, out_channels, kernel_size))
-        self.add_mean = FixedMeanShift(channels=out_channels, sign=1, rgb_range=rgb_range)
+        self.add_mean = MeanShift(channels=out_channels, sign=1, pixel_range=pixel_range)
 
     def forward(self, x: torch.Tensor, scale: int | None = None) -> torch.Tensor:
         s = self.scale if scale is None else scale
         if s not in self.scales:
             raise SrkitError(f"this MDSR serves scales {self.scales}, not {s!r}")
-        if self.rgb_range != 1.0:
-            x = x * self.rgb_range
+        if self.pixel_range != 1.0:
+            x = x * self.pixel_range
         f0 = self.pre_process(self.head(self.sub_mean(x)), s)
         y = self.add_mean(self.tail(self.upsample[f"x{s}"](self.body(f0) + f0)))
-        return y / self.rgb_range if self.rgb_range != 1.0 else y
+        return y / self.pixel_range if self.pixel_range != 1.0 else y
 
 
 _OFFICIAL = re.compile(r"^(pre_process|upsample)\.(\d+)\.(.*)$")
@@ -140,7 +134,7 @@ def convert_official(state: Mapping[str, torch.Tensor], scales: Sequence[int] = 
 def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     """Constructor arguments of :class:`MDSR` for an MDSR state dict in srkit's layout (run
     :func:`convert_official` first on an EDSR-PyTorch one), else None. ``scale`` is the smallest scale served;
-    ``rgb_range`` is read from the stored mean shift.
+    ``pixel_range`` is read from the stored mean shift.
 
     Example:
         >>> detect(MDSR(scale=3, n_feats=8, n_blocks=2).state_dict())["scales"]
@@ -149,8 +143,8 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     if "head.0.weight" not in state or "tail.0.weight" not in state:
         return None
     scales = sorted({int(k.split(".")[2][1:]) for k in state if re.match(r"^pre_process\.heads\.x\d+\.", k)})
-    rgb_range = rgb_range_of(state)
-    if not scales or rgb_range is None:
+    pixel_range = pixel_range_of(state)
+    if not scales or pixel_range is None:
         return None
     n_feats, in_channels, _, kernel_size = (int(d) for d in state["head.0.weight"].shape)
     return {
@@ -161,7 +155,7 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         "n_feats": n_feats,
         "n_blocks": count_indexed(state, "body.", ".body.0.weight"),
         "kernel_size": kernel_size,
-        "rgb_range": rgb_range,
+        "pixel_range": pixel_range,
     }
 
 
@@ -198,4 +192,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["MDSR", "ZOO", "convert_official", "detect", "mdsr"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("mdsr", detect, "pre_process.N, upsample.N (EDSR-PyTorch MDSR)", convert_official),
+]
+
+__all__ = ["DETECTIONS", "MDSR", "ZOO", "convert_official", "detect", "mdsr"]

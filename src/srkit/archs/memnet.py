@@ -29,8 +29,7 @@ from srkit._core.checks import check_positive_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import conv2d
-from srkit.frameworks.base import check_interpolation, interpolate
+from srkit.blocks import check_interpolation, conv2d, interpolate
 
 PAPER = "Tai, Yang, Liu, Xu, MemNet: A Persistent Memory Network for Image Restoration, ICCV 2017"
 

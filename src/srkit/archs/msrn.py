@@ -22,11 +22,10 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._convert import count, mean_shift, require
-from srkit.archs._edsr_parts import upsampler_scale
+from srkit.archs._convert import count, mean_shift, require, upsampler_scale
 from srkit.archs._registry import Builder
-from srkit.blocks import MSRB, MeanShift, conv2d
-from srkit.blocks.common import RGB_MEAN
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import MSRB, MeanShift, check_scale, conv2d
 
 PAPER = "J. Li, F. Fang, K. Mei, G. Zhang, 'Multi-scale Residual Network for Image Super-Resolution', ECCV 2018"
 
@@ -76,13 +75,12 @@ class MSRN(nn.Module):
         self, *, scale: int = 4, in_channels: int = 3, out_channels: int = 3, n_feats: int = 64, n_blocks: int = 8
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int):
-            raise SrkitError(f"MSRN needs an integer scale, got {scale!r}")
+        check_scale("MSRN", scale)
         if n_blocks < 1:
             raise SrkitError(f"MSRN needs n_blocks >= 1, got {n_blocks}")
         self.scale = scale
-        self.sub_mean = MeanShift(mean=RGB_MEAN if in_channels == 3 else (0.0,) * in_channels, sign=-1)
-        self.add_mean = MeanShift(mean=RGB_MEAN if out_channels == 3 else (0.0,) * out_channels, sign=+1)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1)
+        self.add_mean = MeanShift(channels=out_channels, sign=+1)
         self.head = nn.Sequential(conv2d(in_channels, n_feats, 3))
         self.body = nn.ModuleList(MSRB(n_feats=n_feats) for _ in range(n_blocks))
         self.tail = nn.Sequential(
@@ -106,24 +104,23 @@ def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     """An official MSRN state dict (MIVRC/MSRN-PyTorch, EDSR-PyTorch framework) in srkit's layout and pixel range;
     a state dict already in srkit's layout passes through.
 
-    The keys are srkit's but for the mean shifts: the 1x1 convolutions ``sub_mean``/``add_mean`` (``bias = -/+
-    rgb_range * mean``) become ``shift`` buffers. The official network sees ``rgb_range x`` (255) and returns
-    ``rgb_range y``: ``head.0.weight`` is multiplied by the range and the last convolution (``tail.3``) divided
-    by it, so srkit's model takes and returns [0, 1] and computes the same image.
+    The keys are srkit's; the mean shifts ``sub_mean``/``add_mean`` (``bias = -/+ pixel_range * mean``) are
+    brought to range 1. The official network sees ``pixel_range x`` (255) and returns ``pixel_range y``:
+    ``head.0.weight`` is multiplied by the range and the last convolution (``tail.3``) divided by it, so srkit's
+    model takes and returns [0, 1] and computes the same image (range 1: nothing changes).
 
     Raises:
         SrkitError: neither layout, or mean shifts srkit cannot express.
     """
-    if "sub_mean.shift" in state and "body.0.conv_3_1.weight" in state:
-        return dict(state)
-    require(state, ("sub_mean.weight", "add_mean.bias", "head.0.weight", "body.0.conv_3_1.weight"), "MSRN")
-    require(state, ("tail.3.weight", "tail.3.bias"), "MSRN")
+    require(state, ("head.0.weight", "body.0.conv_3_1.weight", "tail.3.weight", "tail.3.bias"), "MSRN")
+    if "sub_mean.shift" not in state:
+        require(state, ("sub_mean.weight", "add_mean.bias"), "MSRN")
     sub, pixel_range = mean_shift(state, "sub_mean", -1)
     add, add_range = mean_shift(state, "add_mean", +1)
     if add_range != pixel_range:
         raise SrkitError(f"MSRN mean shifts of different ranges: {pixel_range} and {add_range}")
     out = {k: v for k, v in state.items() if not k.startswith(("sub_mean.", "add_mean."))}
-    out.update({"sub_mean.shift": sub, "add_mean.shift": add})
+    out.update(sub | add)
     out["head.0.weight"] = out["head.0.weight"] * pixel_range
     out["tail.3.weight"] = out["tail.3.weight"] / pixel_range
     out["tail.3.bias"] = out["tail.3.bias"] / pixel_range
@@ -139,7 +136,7 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         >>> detect(MSRN(scale=3, n_feats=8, n_blocks=2).state_dict())["scale"]
         3
     """
-    required: tuple[str, ...] = ("sub_mean.shift", "head.0.weight", "body.0.conv_3_1.weight", "body.0.conv_5_2.weight")
+    required: tuple[str, ...] = ("sub_mean.bias", "head.0.weight", "body.0.conv_3_1.weight", "body.0.conv_5_2.weight")
     required += ("body.0.confusion.weight", "tail.0.weight", "tail.1.weight", "tail.2.0.weight", "tail.3.weight")
     if not all(k in state for k in required) or state["head.0.weight"].ndim != 4:
         return None
@@ -186,4 +183,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["MSRN", "ZOO", "convert_official", "detect", "msrn"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("msrn", detect, "sub_mean, body.N.conv_3_1, tail.3 (MSRN)", convert_official),
+]
+
+__all__ = ["DETECTIONS", "MSRN", "ZOO", "convert_official", "detect", "msrn"]

@@ -21,7 +21,8 @@ from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
-from srkit.blocks import SCPA, PixelAttention, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import SCPA, PixelAttention, check_scale, conv2d
 
 PAPER = (
     "H. Zhao, X. Kong, J. He, Y. Qiao, C. Dong, 'Efficient Image Super-Resolution Using Pixel Attention', "
@@ -76,8 +77,7 @@ class PAN(nn.Module):
         reduction: int = 2,
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-            raise SrkitError(f"PAN needs an integer scale >= 2, got {scale!r}")
+        check_scale("PAN", scale, minimum=2)
         if in_channels != out_channels:
             raise SrkitError(f"PAN adds the upsampled input: in_channels must equal out_channels, got {in_channels}")
         self.scale = scale
@@ -176,4 +176,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["PAN", "ZOO", "detect", "pan"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("pan", detect, "conv_first, SCPA_trunk.N, trunk_conv, upconv1, att1 (PAN)"),
+]
+
+__all__ = ["DETECTIONS", "PAN", "ZOO", "detect", "pan"]

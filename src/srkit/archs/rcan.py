@@ -8,7 +8,7 @@ upsampler and a last convolution, with the DIV2K mean shift around it.
 
 Submodule names are the official ones (``sub_mean``, ``head.0``, ``body.{g}.body.{b}.body.{0,2}``,
 ``body.{g}.body.{b}.body.3.conv_du.{0,2}``, ``body.{g}.body.{n}``, ``body.{G}``, ``tail.0.{0,2}``, ``tail.1``,
-``add_mean``), so ``RCAN_BIX{2,3,4}.pt`` load with ``load_state_dict(strict=True)`` (build with ``rgb_range=255``,
+``add_mean``), so ``RCAN_BIX{2,3,4}.pt`` load with ``load_state_dict(strict=True)`` (build with ``pixel_range=255``,
 which :func:`detect` reads from the stored mean shift).
 """
 
@@ -23,17 +23,10 @@ from torch import nn
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._edsr_parts import (
-    EDSRUpsampler,
-    FixedMeanShift,
-    check_scale,
-    count_indexed,
-    receptive_field,
-    rgb_range_of,
-    upsampler_scale,
-)
+from srkit.archs._convert import count_indexed, pixel_range_of, receptive_field, upsampler_scale
 from srkit.archs._registry import Builder
-from srkit.blocks import ResidualGroup, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import EDSRUpsampler, MeanShift, ResidualGroup, check_scale, conv2d
 
 PAPER = (
     "Y. Zhang, K. Li, K. Li, L. Wang, B. Zhong, Y. Fu, 'Image Super-Resolution Using Very Deep Residual Channel "
@@ -44,9 +37,9 @@ PAPER = (
 class RCAN(nn.Module):
     """The residual channel attention network (Zhang et al. 2018)::
 
-        f0 = head(sub_mean(rgb_range * x))                 # 3x3, in_channels -> n_feats
+        f0 = head(sub_mean(pixel_range * x))                 # 3x3, in_channels -> n_feats
         f  = body(f0) + f0                                  # n_groups ResidualGroups, then a 3x3 convolution
-        y  = add_mean(tail(f)) / rgb_range                  # EDSRUpsampler, then 3x3 n_feats -> out_channels
+        y  = add_mean(tail(f)) / pixel_range                  # EDSRUpsampler, then 3x3 n_feats -> out_channels
 
     A residual group is ``x + conv(RCAB_n(... RCAB_1(x)))``; an RCAB is ``x + CA(conv(relu(conv(x))))`` with
     ``CA(z) = z * sigmoid(W2 relu(W1 avgpool(z)))``. The paper's model (10 groups of 20 blocks, 64 features,
@@ -61,7 +54,7 @@ class RCAN(nn.Module):
         reduction: channel-attention squeeze ratio.
         res_scale: residual scaling inside each RCAB (1 in the paper).
         kernel_size: convolution size.
-        rgb_range: 1 (srkit) or 255 (official checkpoints); the model still takes and returns [0, 1].
+        pixel_range: 1 (srkit) or 255 (official checkpoints); the model still takes and returns [0, 1].
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, scale*H, scale*W)``.
@@ -84,14 +77,14 @@ class RCAN(nn.Module):
         reduction: int = 16,
         res_scale: float = 1.0,
         kernel_size: int = 3,
-        rgb_range: float = 1.0,
+        pixel_range: float = 1.0,
     ) -> None:
         super().__init__()
         self.scale = check_scale("RCAN", scale)
-        if n_groups < 0 or not rgb_range > 0:
-            raise SrkitError(f"RCAN needs n_groups >= 0 and rgb_range > 0, got {n_groups} and {rgb_range!r}")
-        self.rgb_range = float(rgb_range)
-        self.sub_mean = FixedMeanShift(channels=in_channels, sign=-1, rgb_range=rgb_range)
+        if n_groups < 0 or not pixel_range > 0:
+            raise SrkitError(f"RCAN needs n_groups >= 0 and pixel_range > 0, got {n_groups} and {pixel_range!r}")
+        self.pixel_range = float(pixel_range)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1, pixel_range=pixel_range)
         self.head = nn.Sequential(conv2d(in_channels, n_feats, kernel_size))
         groups: list[nn.Module] = [
             ResidualGroup(
@@ -104,20 +97,20 @@ class RCAN(nn.Module):
             EDSRUpsampler(scale=scale, n_feats=n_feats, kernel_size=kernel_size),
             conv2d(n_feats, out_channels, kernel_size),
         )
-        self.add_mean = FixedMeanShift(channels=out_channels, sign=1, rgb_range=rgb_range)
+        self.add_mean = MeanShift(channels=out_channels, sign=1, pixel_range=pixel_range)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.rgb_range != 1.0:
-            x = x * self.rgb_range
+        if self.pixel_range != 1.0:
+            x = x * self.pixel_range
         f0 = self.head(self.sub_mean(x))
         y = self.add_mean(self.tail(self.body(f0) + f0))
-        return y / self.rgb_range if self.rgb_range != 1.0 else y
+        return y / self.pixel_range if self.pixel_range != 1.0 else y
 
 
 def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     """Constructor arguments of :class:`RCAN` for an official (or srkit) RCAN state dict, else None.
 
-    ``res_scale`` is not stored (1, the paper's); ``rgb_range`` comes from ``sub_mean.bias`` (255 in the official
+    ``res_scale`` is not stored (1, the paper's); ``pixel_range`` comes from ``sub_mean.bias`` (255 in the official
     checkpoints). State dicts without the mean shift (some third-party RCANs) are refused: they would not load.
 
     Example:
@@ -132,9 +125,9 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     n_groups = count_indexed(state, "body.", ".body.0.body.0.weight")
     n_blocks = count_indexed(state, "body.0.body.", ".body.0.weight")
     scale = upsampler_scale(state, "tail.0", n_feats)
-    rgb_range = rgb_range_of(state)
+    pixel_range = pixel_range_of(state)
     squeezed = int(state[ca].shape[0])
-    if scale is None or rgb_range is None or squeezed < 1 or n_feats % squeezed:
+    if scale is None or pixel_range is None or squeezed < 1 or n_feats % squeezed:
         return None
     return {
         "scale": scale,
@@ -145,7 +138,7 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         "n_blocks": n_blocks,
         "reduction": n_feats // squeezed,
         "kernel_size": kernel_size,
-        "rgb_range": rgb_range,
+        "pixel_range": pixel_range,
     }
 
 
@@ -181,7 +174,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             notes=(
                 "RGB in [0, 1], DIV2K mean shift inside (buffers sub_mean/add_mean.{weight,bias}, not counted: the "
                 "official code stores them as 24 frozen parameters). Parameters counted with sum(p.numel()) over "
-                "model.parameters(). Official RCAN_BIX{2,3,4}.pt load with strict=True (rgb_range=255, read by "
+                "model.parameters(). Official RCAN_BIX{2,3,4}.pt load with strict=True (pixel_range=255, read by "
                 "detect). Not tileable exactly: channel attention pools over the whole image; receptive_field "
                 f"({_RF} LR pixels) counts the convolutions only. fp16=False as spandrel marks RCAN (overflow risk "
                 "with the official 0-255 weights); bf16 is fine."
@@ -190,4 +183,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["RCAN", "ZOO", "detect", "rcan"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("rcan", detect, "head.0, body.G.body.B.body.3.conv_du (RCAN)"),
+]
+
+__all__ = ["DETECTIONS", "RCAN", "ZOO", "detect", "rcan"]

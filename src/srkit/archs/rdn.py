@@ -22,10 +22,10 @@ from torch import nn
 from srkit._core.cards import ModelCard, Published
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._edsr_parts import receptive_field
+from srkit.archs._convert import receptive_field
 from srkit.archs._registry import Builder
-from srkit.blocks import RDB, conv2d
-from srkit.blocks.upsample import prime_factors
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import RDB, EDSRUpsampler, check_scale, conv2d
 
 PAPER = "Y. Zhang, Y. Tian, Y. Kong, B. Zhong, Y. Fu, 'Residual Dense Network for Image Super-Resolution', CVPR 2018"
 
@@ -72,8 +72,7 @@ class RDN(nn.Module):
         kernel_size: int = 3,
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"RDN needs an integer scale >= 1, got {scale!r}")
+        check_scale("RDN", scale)
         if n_blocks < 1:
             raise SrkitError(f"RDN needs n_blocks >= 1, got {n_blocks}")
         self.scale = scale
@@ -83,12 +82,9 @@ class RDN(nn.Module):
             RDB(n_feats=n_feats, growth=growth, n_layers=n_layers, kernel_size=kernel_size) for _ in range(n_blocks)
         )
         self.GFF = nn.Sequential(conv2d(n_blocks * n_feats, n_feats, 1), conv2d(n_feats, n_feats, kernel_size))
-        up: list[nn.Module] = []
-        channels = n_feats
-        for f in prime_factors(scale):
-            up += [conv2d(channels, growth * f * f, kernel_size), nn.PixelShuffle(f)]
-            channels = growth
-        self.UPNet = nn.Sequential(*up, conv2d(channels, out_channels, kernel_size))
+        up = EDSRUpsampler(scale=scale, n_feats=n_feats, out_feats=growth, kernel_size=kernel_size)
+        last = conv2d(growth if len(up) else n_feats, out_channels, kernel_size)  # x1: no upsampling step
+        self.UPNet = nn.Sequential(*up, last)  # keys UPNet.0, .2, ... as RDN's
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f1 = self.SFENet1(x)
@@ -175,4 +171,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["RDN", "ZOO", "detect", "rdn"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("rdn", detect, "SFENet1, RDBs.N, GFF (RDN)"),
+]
+
+__all__ = ["DETECTIONS", "RDN", "ZOO", "detect", "rdn"]

@@ -28,8 +28,8 @@ from srkit._core.checks import check_positive_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
+from srkit.blocks import check_interpolation, interpolate
 from srkit.blocks.common import conv2d
-from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Dong, Loy, He, Tang, Image Super-Resolution Using Deep Convolutional Networks (SRCNN), ECCV 2014 / TPAMI 2016"
 

@@ -26,8 +26,8 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, mean_shift, require
 from srkit.archs._registry import Builder
-from srkit.blocks import FeedbackBlock, MeanShift, activation, conv2d
-from srkit.blocks.common import RGB_MEAN
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import FeedbackBlock, MeanShift, activation, check_scale, conv2d
 from srkit.blocks.projection import PROJECTION_GEOMETRY, projection_deconv
 
 PAPER = "Z. Li, J. Yang, Z. Liu, X. Yang, G. Jeon, W. Wu, 'Feedback Network for Image Super-Resolution', CVPR 2019"
@@ -77,16 +77,14 @@ class SRFBN(nn.Module):
         act: str = "prelu",
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or scale not in PROJECTION_GEOMETRY:
-            raise SrkitError(f"SRFBN supports scales {tuple(PROJECTION_GEOMETRY)}, got {scale!r}")
+        check_scale("SRFBN", scale, allowed=PROJECTION_GEOMETRY)
         if n_steps < 1:
             raise SrkitError(f"SRFBN needs n_steps >= 1, got {n_steps}")
         if in_channels != out_channels:
             raise SrkitError(f"SRFBN adds the upsampled input: in_channels must equal out_channels, got {in_channels}")
         self.scale, self.n_steps = scale, n_steps
-        mean = RGB_MEAN if in_channels == 3 else (0.0,) * in_channels
-        self.sub_mean = MeanShift(mean=mean, sign=-1)
-        self.add_mean = MeanShift(mean=mean, sign=+1)
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1)
+        self.add_mean = MeanShift(channels=in_channels, sign=+1)
         self.conv_in = nn.Sequential(conv2d(in_channels, 4 * n_feats, 3), activation(act, channels=1))
         self.feat_in = nn.Sequential(conv2d(4 * n_feats, n_feats, 1), activation(act, channels=1))
         self.block = FeedbackBlock(n_feats=n_feats, n_groups=n_groups, scale=scale, act=act)
@@ -133,7 +131,7 @@ def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
 
     Keys: ``block.upBlocks`` -> ``block.ups``, ``block.downBlocks`` -> ``block.downs``, ``block.uptranBlocks`` ->
     ``block.fuse_lr``, ``block.downtranBlocks`` -> ``block.fuse_hr``, ``conv_out.0`` -> ``conv_out``; the mean-shift
-    convolutions ``sub_mean``/``add_mean`` (``bias = -/+ 255 * mean``) become srkit's ``shift`` buffers. Range: the
+    convolutions ``sub_mean``/``add_mean`` (``bias = -/+ 255 * mean``) are brought to range 1. Range: the
     official network sees ``255 x`` and returns ``255 y``; with ``r`` the range read from ``sub_mean.bias``,
     ``conv_in.0.weight`` is multiplied by ``r`` (it reads ``r (x - mean)``) and ``conv_out``'s weight and bias are
     divided by ``r``, which is exact for the interpolated skip and the mean shift too.
@@ -141,15 +139,17 @@ def convert_official(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     Raises:
         SrkitError: neither layout, or mean shifts srkit cannot express (a standard deviation other than 1).
     """
-    if "sub_mean.shift" in state and "block.ups.0.0.weight" in state:
-        return dict(state)
+    if "block.ups.0.0.weight" in state:  # srkit's layout (its earlier mean-shift buffers are read too)
+        sub, _ = mean_shift(state, "sub_mean", -1)
+        add, _ = mean_shift(state, "add_mean", +1)
+        return {k: v for k, v in state.items() if not k.startswith(("sub_mean.", "add_mean."))} | sub | add
     require(state, ("sub_mean.weight", "add_mean.bias", "conv_in.0.weight", "block.upBlocks.0.0.weight"), "SRFBN")
     require(state, ("conv_out.0.weight", "conv_out.0.bias"), "SRFBN")
     sub, pixel_range = mean_shift(state, "sub_mean", -1)
     add, add_range = mean_shift(state, "add_mean", +1)
     if add_range != pixel_range:
         raise SrkitError(f"SRFBN mean shifts of different ranges: {pixel_range} and {add_range}")
-    out: dict[str, torch.Tensor] = {"sub_mean.shift": sub, "add_mean.shift": add}
+    out: dict[str, torch.Tensor] = sub | add
     for key, value in state.items():
         if key.startswith(("sub_mean.", "add_mean.")):
             continue
@@ -171,7 +171,7 @@ def detect(state: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         >>> detect(SRFBN(scale=3, n_feats=8, n_groups=2).state_dict())["n_groups"]
         2
     """
-    required: tuple[str, ...] = ("sub_mean.shift", "conv_in.0.weight", "conv_in.1.weight", "feat_in.0.weight")
+    required: tuple[str, ...] = ("sub_mean.bias", "conv_in.0.weight", "conv_in.1.weight", "feat_in.0.weight")
     required += ("block.compress_in.0.weight", "block.ups.0.0.weight", "out.0.weight", "conv_out.weight")
     if not all(k in state for k in required) or state["conv_in.0.weight"].ndim != 4:
         return None
@@ -219,4 +219,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["SRFBN", "ZOO", "convert_official", "detect", "srfbn"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("srfbn", detect, "sub_mean, block.upBlocks.N (SRFBN)", convert_official),
+]
+
+__all__ = ["DETECTIONS", "SRFBN", "ZOO", "convert_official", "detect", "srfbn"]

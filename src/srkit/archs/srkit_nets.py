@@ -25,9 +25,8 @@ from torch import nn
 from srkit._core.cards import ModelCard
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
-from srkit.archs._edsr_parts import check_scale
 from srkit.archs._registry import Builder
-from srkit.blocks import ResBlock, conv2d
+from srkit.blocks import ResBlock, check_scale, conv2d
 
 PAPER = (
     "srkit's own design from the survey's components: sub-pixel post-upsampling (Shi et al., CVPR 2016), "
@@ -71,11 +70,14 @@ class _MultiScale(nn.Module):
     bf16 weights with a float32 input give a float32 output whose rounding error is that of the (small) residual
     only, not of the whole image (the cards declare it: ``float32_io=True``)."""
 
-    def _init_scales(self, name: str, scale: int, scales: Sequence[int]) -> None:
+    def _init_scales(self, name: str, scale: int, scales: Sequence[int], in_channels: int, out_channels: int) -> int:
+        """Check and keep the scales; return the image channels (``in_channels``, which must equal
+        ``out_channels``)."""
         self.scales = tuple(check_scale(name, s) for s in scales)
-        if check_scale(name, scale) not in self.scales:
-            raise SrkitError(f"{name} is built for scales {self.scales}; scale={scale} is not one of them")
-        self.scale = scale
+        self.scale = check_scale(name, scale, allowed=self.scales)
+        if in_channels != out_channels or in_channels < 1:
+            raise SrkitError(f"{name} adds its input (the anchor): in_channels must equal out_channels")
+        return in_channels
 
     def _scale(self, scale: int | None) -> int:
         s = self.scale if scale is None else scale
@@ -96,7 +98,7 @@ class SrkitFast(_MultiScale):
     Args:
         scale: the scale ``forward`` uses when called without one.
         scales: the scales served (one tail each).
-        channels: image channels (1: Y, the default).
+        in_channels, out_channels: image channels (1: Y, the default); equal (the anchor adds the input).
         n_feats: feature channels.
         n_layers: 3x3 convolutions after the 5x5 head.
 
@@ -115,12 +117,13 @@ class SrkitFast(_MultiScale):
         *,
         scale: int = 4,
         scales: Sequence[int] = (2, 3, 4),
-        channels: int = 1,
+        in_channels: int = 1,
+        out_channels: int = 1,
         n_feats: int = 28,
         n_layers: int = 3,
     ) -> None:
         super().__init__()
-        self._init_scales("SrkitFast", scale, scales)
+        channels = self._init_scales("SrkitFast", scale, scales, in_channels, out_channels)
         layers: list[nn.Module] = [conv2d(channels, n_feats, 5), nn.ReLU(inplace=True)]
         for _ in range(n_layers):
             layers += [conv2d(n_feats, n_feats, 3), nn.ReLU(inplace=True)]
@@ -144,7 +147,7 @@ class SrkitNet(_MultiScale):
     Args:
         scale: the scale ``forward`` uses when called without one.
         scales: the scales served (one tail each).
-        channels: image channels (RGB).
+        in_channels, out_channels: image channels (RGB); equal (the anchor adds the input).
         n_feats: feature channels.
         n_blocks: residual blocks (two 3x3 convolutions each).
 
@@ -162,12 +165,13 @@ class SrkitNet(_MultiScale):
         *,
         scale: int = 4,
         scales: Sequence[int] = (2, 3, 4),
-        channels: int = 3,
+        in_channels: int = 3,
+        out_channels: int = 3,
         n_feats: int = 48,
         n_blocks: int = 8,
     ) -> None:
         super().__init__()
-        self._init_scales("SrkitNet", scale, scales)
+        channels = self._init_scales("SrkitNet", scale, scales, in_channels, out_channels)
         self.head = conv2d(channels, n_feats, 3)
         self.body = nn.Sequential(
             *(ResBlock(n_feats=n_feats, kernel_size=3) for _ in range(n_blocks)), conv2d(n_feats, n_feats, 3)

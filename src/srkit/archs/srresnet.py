@@ -30,7 +30,8 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, prelu_slopes
 from srkit.archs._registry import Builder
-from srkit.blocks import ResBlock, activation, conv2d
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import ResBlock, activation, check_scale, conv2d
 from srkit.blocks.upsample import prime_factors
 
 PAPER = (
@@ -68,8 +69,7 @@ class SRResNet(nn.Module):
         self, *, scale: int = 4, in_channels: int = 3, out_channels: int = 3, n_feats: int = 64, n_blocks: int = 16
     ) -> None:
         super().__init__()
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"SRResNet needs an integer scale >= 1, got {scale!r}")
+        check_scale("SRResNet", scale)
         if n_blocks < 0:
             raise SrkitError(f"SRResNet needs n_blocks >= 0, got {n_blocks}")
         self.scale = scale
@@ -192,4 +192,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "SRResNet", "convert_official", "detect", "srresnet"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("srresnet", detect, "trunk.N.rcb (SRResNet, Lornatang)", convert_official),
+]
+
+__all__ = ["DETECTIONS", "ZOO", "SRResNet", "convert_official", "detect", "srresnet"]

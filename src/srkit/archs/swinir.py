@@ -28,8 +28,8 @@ from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count
 from srkit.archs._registry import Builder
 from srkit.archs._swin import RSTB, relative_position_index, shifted_window_mask
-from srkit.blocks import conv2d
-from srkit.blocks.common import RGB_MEAN
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import MeanShift, check_scale, conv2d
 
 PAPER = (
     "J. Liang, J. Cao, G. Sun, K. Zhang, L. Van Gool, R. Timofte, 'SwinIR: Image Restoration Using Swin "
@@ -64,15 +64,15 @@ def _pixelshuffle(in_channels: int, out_channels: int, scale: int) -> list[nn.Mo
 class SwinIR(nn.Module):
     """SwinIR for classical and lightweight SR (Liang et al. 2021)::
 
-        x' = (pad(x) - mean) * img_range                       # reflect-pad to a multiple of the window size
+        x' = pixel_range * pad(x) - pixel_range * mean           # reflect-pad to a multiple of the window size
         f0 = conv_first(x')                                      # 3x3, in_channels -> n_feats
         f = conv_after_body(unembed(norm(RSTB_K(... RSTB_1(embed(f0)))))) + f0
         classical ("pixelshuffle"):     y = conv_last(upsample(lrelu(conv_before_upsample(f))))   # 64 channels
         lightweight ("pixelshuffledirect"): y = PixelShuffle(conv3x3(f))                           # one step
-        out = crop(y / img_range + mean)
+        out = crop((y + pixel_range * mean) / pixel_range)
 
     Each RSTB holds ``depths[i]`` Swin layers with ``n_heads[i]`` heads, 8x8 windows (shifted by 4 in every other
-    layer) and MLP ratio 2. The DIV2K mean is used for 3 channels (zero otherwise), with ``img_range = 1``.
+    layer) and MLP ratio 2. The DIV2K mean is used for 3 channels (zero otherwise), with ``pixel_range = 1``.
     ``drop_path`` is the stochastic-depth rate, spread linearly over the layers (the official training uses 0.1;
     srkit defaults to 0 so that the training forward is deterministic).
 
@@ -90,7 +90,7 @@ class SwinIR(nn.Module):
         upsampler: ``pixelshuffle`` (classical) or ``pixelshuffledirect`` (lightweight).
         qkv_bias: biases in the query/key/value projection.
         drop_path: stochastic-depth rate.
-        img_range: the pixel range the network works in (SwinIR: 1).
+        pixel_range: the pixel range the network works in (SwinIR: 1).
 
     Shape:
         ``(B, in_channels, H, W) -> (B, out_channels, scale*H, scale*W)`` for any ``H``, ``W`` (padded inside).
@@ -100,8 +100,6 @@ class SwinIR(nn.Module):
         >>> m(torch.rand(1, 3, 6, 10)).shape
         torch.Size([1, 3, 12, 20])
     """
-
-    mean: torch.Tensor
 
     @store_hparams
     def __init__(
@@ -118,23 +116,24 @@ class SwinIR(nn.Module):
         upsampler: str = "pixelshuffle",
         qkv_bias: bool = True,
         drop_path: float = 0.0,
-        img_range: float = 1.0,
+        pixel_range: float = 1.0,
     ) -> None:
         super().__init__()
         if upsampler not in UPSAMPLERS:
             raise SrkitError(f"unknown upsampler {upsampler!r}; choose one of {', '.join(UPSAMPLERS)}")
         power_of_two = scale >= 1 and scale & (scale - 1) == 0
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"SwinIR needs an integer scale >= 1, got {scale!r}")
+        check_scale("SwinIR", scale)
         if upsampler == "pixelshuffle" and not (scale == 3 or power_of_two):
             raise SrkitError(f"SwinIR's pixelshuffle upsampler supports 3 and powers of two, got {scale}")
         if len(depths) != len(n_heads) or not depths:
             raise SrkitError(f"SwinIR needs one n_heads entry per RSTB, got depths {depths} and n_heads {n_heads}")
         if any(n_feats % h for h in n_heads) or window_size < 2:
             raise SrkitError(f"n_feats must divide by every n_heads and window_size >= 2, got {n_feats}, {n_heads}")
-        self.scale, self.window_size, self.img_range, self.kind = scale, window_size, img_range, upsampler
-        mean = RGB_MEAN if in_channels == 3 else (0.0,) * in_channels
-        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.scale, self.window_size, self.pixel_range, self.kind = scale, window_size, pixel_range, upsampler
+        mean = None if in_channels == 3 else (0.0,) * in_channels  # SwinIR's: the DIV2K mean, zero for gray
+        # not persistent: SwinIR's checkpoints do not hold the mean
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1, pixel_range=pixel_range, mean=mean, persistent=False)
+        self.add_mean = MeanShift(channels=out_channels, sign=+1, pixel_range=pixel_range, mean=mean, persistent=False)
         self.conv_first = conv2d(in_channels, n_feats, 3)
         self.patch_embed = _PatchEmbed(n_feats)
         total = sum(depths)
@@ -169,14 +168,13 @@ class SwinIR(nn.Module):
         pad_h, pad_w = (-h) % ws, (-w) % ws
         mode = "reflect" if pad_h < h and pad_w < w else "replicate"  # reflect needs pad < size
         x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else x
-        mean = self.mean.to(x.dtype)
-        f0 = self.conv_first((x - mean) * self.img_range)
+        f0 = self.conv_first(self.sub_mean(x * self.pixel_range))
         f = self.conv_after_body(self.forward_features(f0)) + f0
         if self.kind == "pixelshuffle":
             y = self.conv_last(self.upsample(self.conv_before_upsample(f)))
         else:
             y = self.upsample(f)
-        return (y / self.img_range + mean)[..., : h * self.scale, : w * self.scale]
+        return (self.add_mean(y) / self.pixel_range)[..., : h * self.scale, : w * self.scale]
 
 
 def _init_weights(m: nn.Module) -> None:
@@ -307,7 +305,7 @@ def _rows(rows: dict[tuple[str, int], tuple[float, float]], source: str) -> tupl
 
 
 _NOTES = (
-    "RGB in [0, 1] with the DIV2K mean (img_range 1). Inputs of any size: the model reflect-pads to a multiple of "
+    "RGB in [0, 1] with the DIV2K mean (pixel_range 1). Inputs of any size: the model reflect-pads to a multiple of "
     "the window size (8) and crops; multiple_of=8 lets inference pad instead. Parameters counted with "
     "sum(p.numel()), relative-position tables included (the index and the shift mask are derived, not stored). "
     "Tiling is approximate: windows are local but anchored to the image grid (tiles aligned to 8 pixels keep them). "
@@ -385,4 +383,15 @@ ZOO: list[tuple[Builder, ModelCard]] = [
     ),
 ]
 
-__all__ = ["ZOO", "SwinIR", "arch_name", "convert_official", "detect", "swinir", "swinir_light"]
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection(
+        "swinir",
+        detect,
+        "conv_first, patch_embed.norm, layers.N.residual_group.blocks.N.attn, conv_after_body (SwinIR)",
+        convert_official,
+        name_of=arch_name,
+    ),
+]
+
+__all__ = ["DETECTIONS", "ZOO", "SwinIR", "arch_name", "convert_official", "detect", "swinir", "swinir_light"]

@@ -28,9 +28,10 @@ from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._convert import count, require, zero_bias
 from srkit.archs._registry import Builder
+from srkit.archs.checkpoint import Detection
+from srkit.blocks import check_interpolation, interpolate
 from srkit.blocks.common import activation, conv2d
 from srkit.blocks.recursive import ConvAct
-from srkit.frameworks.base import check_interpolation, interpolate
 
 PAPER = "Kim, Lee, Lee, Accurate Image Super-Resolution Using Very Deep Convolutional Networks (VDSR), CVPR 2016"
 
@@ -180,4 +181,9 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             ),
         ),
     ),
+]
+
+# The checkpoint formats this file's models load from (srkit.load_model detects them).
+DETECTIONS: list[Detection] = [
+    Detection("vdsr", detect, "input, residual_layer.N (VDSR, twtygqyy)", convert_official),
 ]

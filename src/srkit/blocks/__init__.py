@@ -5,9 +5,18 @@ Every block is registered here, explicitly, under a lower-case name (a duplicate
 survey's taxonomy onto these names.
 """
 
+from srkit._core.checks import check_scale
 from srkit.blocks._build import BLOCKS, UPSAMPLERS, BlockEntry, build_block, build_upsampler
 from srkit.blocks.attention import RCAB, SCPA, ChannelAttention, PixelAttention, ResidualGroup
-from srkit.blocks.common import MeanShift, activation, conv2d
+from srkit.blocks.common import (
+    INTERPOLATIONS,
+    MeanShift,
+    activation,
+    check_interpolation,
+    conv2d,
+    default_mean,
+    interpolate,
+)
 from srkit.blocks.conv import IMDB, CascadingBlock, CCALayer, DilatedConvBlock, EResidualBlock, ResidualBlock
 from srkit.blocks.dense import RDB, RRDB, DenseBlock, ResidualDenseBlock
 from srkit.blocks.feedback import FeedbackBlock, FeedbackLoop
@@ -18,6 +27,7 @@ from srkit.blocks.recursive import ConvAct, Recursive, RecursiveResidual
 from srkit.blocks.residual import GlobalResidual, ResBlock
 from srkit.blocks.sequential import SequentialRefiner
 from srkit.blocks.upsample import (
+    EDSRUpsampler,
     InterpolationUpsample,
     MetaUpscale,
     SubPixelUpsample,
@@ -74,6 +84,7 @@ for _name, (_cls, _role, _survey) in _BLOCKS.items():
 __all__ = [
     "BLOCKS",
     "IMDB",
+    "INTERPOLATIONS",
     "MSRB",
     "RCAB",
     "RDB",
@@ -88,6 +99,7 @@ __all__ = [
     "DenseBlock",
     "DilatedConvBlock",
     "DownProjection",
+    "EDSRUpsampler",
     "EResidualBlock",
     "FeedbackBlock",
     "FeedbackLoop",
@@ -115,6 +127,10 @@ __all__ = [
     "activation",
     "build_block",
     "build_upsampler",
+    "check_interpolation",
+    "check_scale",
     "conv2d",
+    "default_mean",
     "icnr_",
+    "interpolate",
 ]

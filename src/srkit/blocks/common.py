@@ -1,13 +1,34 @@
-"""Small shared pieces of every block: 'same'-padded convolutions, activations, mean shift."""
+"""Small shared pieces of every block and architecture: 'same'-padded convolutions, activations, the mean shift,
+the scale check, and image interpolation (MATLAB-exact or PyTorch's) for pre-upsampling and image skips."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.errors import SrkitError
+from srkit.functional.resize import imresize
 
 RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K mean, used by EDSR, RCAN, CARN, ...
+INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "matlab")
+
+
+def check_interpolation(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`INTERPOLATIONS`, else raise :class:`SrkitError` listing them."""
+    if mode not in INTERPOLATIONS:
+        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
+    return mode
+
+
+def interpolate(x: torch.Tensor, scale: float, mode: str) -> torch.Tensor:
+    """Upscale ``x`` by ``scale``: ``torch.nn.functional.interpolate`` modes, or ``"matlab"`` for srkit's
+    MATLAB-exact bicubic (what VDSR-style networks were trained on; slower, shapes fixed under tracing)."""
+    if mode == "matlab":
+        return imresize(x, scale)
+    check_interpolation(mode)
+    align = None if mode == "nearest" else False
+    return F.interpolate(x, scale_factor=scale, mode=mode, align_corners=align)
 
 
 def conv2d(
@@ -56,15 +77,55 @@ def activation(name: str, *, channels: int = 1, negative_slope: float = 0.2) -> 
     raise SrkitError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
 
 
+def default_mean(channels: int) -> tuple[float, ...]:
+    """The DIV2K RGB mean for 3 channels; for other channel counts, its average (a grey level) per channel."""
+    if channels == 3:
+        return RGB_MEAN
+    return (sum(RGB_MEAN) / 3,) * channels
+
+
 class MeanShift(nn.Module):
-    """Subtract (``sign=-1``) or add (``sign=+1``) a fixed per-channel mean, times ``range``; a buffer, not a
-    parameter (EDSR's ``MeanShift``)."""
+    """Subtract (``sign=-1``) or add (``sign=+1``) a fixed per-channel mean, times ``pixel_range``: EDSR's
+    ``MeanShift``, a fixed 1x1 convolution ``y = W x + b`` with ``W = I`` and ``b = sign * pixel_range * mean``.
 
-    def __init__(self, *, mean: tuple[float, ...] = RGB_MEAN, sign: int = -1, pixel_range: float = 1.0) -> None:
+    ``weight`` ``(C, C, 1, 1)`` and ``bias`` ``(C,)`` are buffers (constants that follow ``.to()`` and load from
+    a state dict, but are not trained and not counted as parameters), with the keys of EDSR-PyTorch's layer, so
+    official EDSR/RCAN/MDSR/MSRN/SRFBN checkpoints load with ``strict=True``.
+
+    Args:
+        channels: image channels.
+        sign: -1 subtracts the mean, +1 adds it.
+        pixel_range: the range the network works in (1, or 255 for official EDSR-style checkpoints).
+        mean: the per-channel mean (default :func:`default_mean`).
+        persistent: keep the buffers in the state dict (SwinIR's checkpoints leave them out).
+
+    Shape:
+        ``(B, channels, H, W) -> (B, channels, H, W)``.
+
+    Example:
+        >>> MeanShift(sign=-1)(torch.full((1, 3, 1, 1), 0.5)).flatten().tolist()  # doctest: +ELLIPSIS
+        [0.0512..., 0.0629..., 0.0960...]
+    """
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+    def __init__(
+        self,
+        *,
+        channels: int = 3,
+        sign: int = -1,
+        pixel_range: float = 1.0,
+        mean: tuple[float, ...] | None = None,
+        persistent: bool = True,
+    ) -> None:
         super().__init__()
-        self.register_buffer("shift", sign * pixel_range * torch.tensor(mean).view(1, -1, 1, 1))
-
-    shift: torch.Tensor
+        values = default_mean(channels) if mean is None else tuple(mean)
+        if len(values) != channels or sign not in (-1, 1) or not pixel_range > 0:
+            raise SrkitError(f"MeanShift needs {channels} mean values, sign -1 or +1 and pixel_range > 0")
+        eye = torch.eye(channels).view(channels, channels, 1, 1)
+        self.register_buffer("weight", eye, persistent=persistent)
+        self.register_buffer("bias", sign * pixel_range * torch.tensor(values), persistent=persistent)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.shift.to(x.dtype)
+        return F.conv2d(x, self.weight.to(x.dtype), self.bias.to(x.dtype))

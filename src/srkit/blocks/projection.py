@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.blocks.common import activation, conv2d
@@ -26,9 +27,7 @@ PROJECTION_GEOMETRY: dict[int, tuple[int, int, int]] = {2: (6, 2, 2), 3: (7, 3, 
 
 def projection_geometry(scale: int) -> tuple[int, int, int]:
     """``(kernel_size, stride, padding)`` of DBPN's/SRFBN's projection (de)convolutions for ``scale``."""
-    if isinstance(scale, bool) or scale not in PROJECTION_GEOMETRY:
-        raise SrkitError(f"projection units support scale {', '.join(map(str, PROJECTION_GEOMETRY))}, got {scale!r}")
-    return PROJECTION_GEOMETRY[scale]
+    return PROJECTION_GEOMETRY[check_scale("projection units", scale, allowed=PROJECTION_GEOMETRY)]
 
 
 def projection_deconv(n_feats: int, scale: int) -> nn.ConvTranspose2d:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.blocks.common import activation, conv2d
@@ -20,12 +21,6 @@ from srkit.blocks.common import activation, conv2d
 INTERPOLATION_MODES = ("nearest", "bilinear", "bicubic")
 _CHUNK_ELEMENTS = 1 << 24  # MetaUpscale: most per-pixel weights held at once
 _MAX_OFFSET_GROUPS = 1024  # MetaUpscale: above this many distinct offset pairs, weights are predicted per pixel
-
-
-def _check_scale(scale: int) -> int:
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-        raise SrkitError(f"this upsampler needs an integer scale >= 1, got {scale!r}")
-    return scale
 
 
 def prime_factors(n: int) -> list[int]:
@@ -57,7 +52,7 @@ class InterpolationUpsample(nn.Module):
         super().__init__()
         if mode not in INTERPOLATION_MODES:
             raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATION_MODES)}")
-        self.scale, self.mode = _check_scale(scale), mode
+        self.scale, self.mode = check_scale("this upsampler", scale), mode
         out = out_channels or in_channels
         # stepwise: one x2 (or prime) step + conv per factor, as ESRGAN upsamples x4 in two x2 steps
         factors = prime_factors(self.scale) if stepwise and self.scale > 1 else [self.scale]
@@ -100,7 +95,7 @@ class TransposedConvUpsample(nn.Module):
         act: str = "none",
     ) -> None:
         super().__init__()
-        s = _check_scale(scale)
+        s = check_scale("this upsampler", scale)
         k = kernel_size or (2 * s if s % 2 == 0 else 2 * s + 1)
         padding, output_padding = transposed_conv_geometry(s, k)
         self.deconv = nn.ConvTranspose2d(
@@ -149,7 +144,7 @@ class SubPixelUpsample(nn.Module):
         stepwise: bool = True,
     ) -> None:
         super().__init__()
-        s = _check_scale(scale)
+        s = check_scale("this upsampler", scale)
         out = out_channels or in_channels
         factors = (prime_factors(s) if stepwise else [s]) if s > 1 else []
         layers: list[nn.Module] = []
@@ -290,3 +285,32 @@ class MetaUpscale(nn.Module):
             sub = patches[:, :, rows[start : start + step]][:, :, :, cols]  # (B, C k k, rows, oW)
             out.append(torch.einsum("bkhw,hwok->bohw", sub, weights))
         return torch.cat(out, dim=2)
+
+
+class EDSRUpsampler(nn.Sequential):
+    """EDSR's sub-pixel upsampler (Lim et al., CVPRW 2017), shared by EDSR, MDSR, RCAN and RDN: per prime factor
+    ``f`` of ``scale`` (x4 = 2 x 2), a convolution to ``f^2 out_feats`` channels then ``PixelShuffle(f)``; no
+    activation. Keys ``0`` (x2, x3) and ``0``, ``2`` (x4), as in EDSR-PyTorch; PyTorch's default initialisation.
+    RDN's upsampler is the same with ``out_feats = growth`` (its layers unpacked into RDN's ``UPNet``).
+
+    Args:
+        scale: the factor.
+        n_feats: input channels.
+        out_feats: channels after each step (default ``n_feats``).
+        kernel_size: convolution size.
+
+    Shape:
+        ``(B, n_feats, H, W) -> (B, out_feats, scale*H, scale*W)``.
+
+    Example:
+        >>> EDSRUpsampler(scale=4, n_feats=8)(torch.rand(1, 8, 5, 5)).shape
+        torch.Size([1, 8, 20, 20])
+    """
+
+    def __init__(self, *, scale: int, n_feats: int, out_feats: int | None = None, kernel_size: int = 3) -> None:
+        layers: list[nn.Module] = []
+        channels, out = n_feats, out_feats or n_feats
+        for f in prime_factors(check_scale("EDSRUpsampler", scale)):
+            layers += [conv2d(channels, f * f * out, kernel_size), nn.PixelShuffle(f)]
+            channels = out
+        super().__init__(*layers)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 from srkit.data.io import IMAGE_SUFFIXES, list_images, read_image
 from srkit.degradations import PROTOCOLS, degrade, image_seed
@@ -91,8 +92,7 @@ class BenchmarkSet:
             protocol: ``"BI"``, ``"BD"`` or ``"DN"``; ignored (must be BI) when LR images come from files.
             seed: base seed of the random protocols; each image gets a seed from it and its name.
         """
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"the scale must be an integer >= 1, got {scale!r}")
+        check_scale("BenchmarkSet.pairs", scale)
         if protocol.upper() not in PROTOCOLS:
             raise SrkitError(f"unknown degradation {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         if self.reads_lr_files and protocol.upper() != "BI":

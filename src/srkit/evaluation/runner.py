@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
 from srkit.degradations import PROTOCOLS
@@ -126,8 +127,7 @@ def evaluate(
         One :class:`SetResult` per (set, scale), in the order given.
     """
     for scale in scales:
-        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-            raise SrkitError(f"benchmark scales are integers >= 1, got {scale!r}")
+        check_scale("a benchmark", scale)
     total = sum(len(s) for s in sets) * len(scales)
     results: list[SetResult] = []
     with tqdm(

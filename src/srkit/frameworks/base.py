@@ -1,35 +1,18 @@
-"""What every framework shares: running a body that may emit several outputs, and the image contract."""
+"""What every framework shares: running a body that may emit several outputs, and the image contract.
+
+(The interpolation helpers live in :mod:`srkit.blocks.common`, shared with the pre-upsampling architectures.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from srkit._core.errors import SrkitError
-from srkit.functional.resize import imresize
+from srkit.blocks.common import INTERPOLATIONS, check_interpolation, interpolate
 
 Outputs = list[torch.Tensor]
-INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "matlab")
-
-
-def check_interpolation(mode: str) -> str:
-    """Return ``mode`` if it is one of :data:`INTERPOLATIONS`, else raise :class:`SrkitError` listing them."""
-    if mode not in INTERPOLATIONS:
-        raise SrkitError(f"unknown interpolation {mode!r}; choose one of {', '.join(INTERPOLATIONS)}")
-    return mode
-
-
-def interpolate(x: torch.Tensor, scale: float, mode: str) -> torch.Tensor:
-    """Upscale ``x`` by ``scale``: ``torch.nn.functional.interpolate`` modes, or ``"matlab"`` for srkit's
-    MATLAB-exact bicubic (what VDSR-style networks were trained on; slower, shapes fixed under tracing)."""
-    if mode == "matlab":
-        return imresize(x, scale)
-    check_interpolation(mode)
-    align = None if mode == "nearest" else False
-    return F.interpolate(x, scale_factor=scale, mode=mode, align_corners=align)
 
 
 def run_body(body: nn.ModuleList, x: torch.Tensor) -> Outputs:
@@ -57,3 +40,6 @@ class Framework(nn.Module):
         if x.ndim != 4:
             raise SrkitError(f"expected a batch of images (B, C, H, W), got shape {tuple(x.shape)}")
         return self.forward_all(x)[-1]
+
+
+__all__ = ["INTERPOLATIONS", "Framework", "Outputs", "check_interpolation", "interpolate", "run_body"]

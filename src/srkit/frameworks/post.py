@@ -50,8 +50,8 @@ class PostUpsampling(Framework):
         super().__init__()
         self.scale, self.feature_skip, self.image_skip = scale, feature_skip, image_skip
         channels = upsampler_channels or n_feats
-        self.sub_mean = MeanShift(sign=-1) if mean_shift else nn.Identity()
-        self.add_mean = MeanShift(sign=+1) if mean_shift else nn.Identity()
+        self.sub_mean = MeanShift(channels=in_channels, sign=-1) if mean_shift else nn.Identity()
+        self.add_mean = MeanShift(channels=out_channels, sign=+1) if mean_shift else nn.Identity()
         self.head = nn.Sequential(conv2d(in_channels, n_feats, head_kernel), activation(head_act, channels=n_feats))
         self.body = nn.ModuleList(body)
         self.body_conv = conv2d(n_feats, n_feats) if body_conv else nn.Identity()

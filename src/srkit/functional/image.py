@@ -11,6 +11,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
 
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
@@ -39,8 +40,7 @@ def modcrop(image: Array, scale: int) -> Array:
         >>> modcrop(np.zeros((10, 11, 3)), 4).shape
         (8, 8, 3)
     """
-    if isinstance(scale, bool) or not isinstance(scale, int | np.integer) or scale < 1:
-        raise SrkitError(f"modcrop needs an integer scale >= 1, got {scale!r}")
+    scale = check_scale("modcrop", scale)
     h, w = image_size(image)
     if h < scale or w < scale:
         raise SrkitError(f"image of size {h}x{w} is smaller than the scale {scale}")
