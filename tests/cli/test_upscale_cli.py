@@ -148,10 +148,10 @@ def test_decompression_bomb_limit(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_tiled_output_equals_untiled_within_one_level(tmp_path: Path) -> None:
-    src = _photo(tmp_path / "p.png", size=(90, 70))
+    src = _photo(tmp_path / "p.png", size=(190, 150))
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     assert main(["upscale", str(src), "-o", str(a), "--tile", "none", "--scale", "2", "--model", "srkit_fast"]) == 0
-    assert main(["upscale", str(src), "-o", str(b), "--tile", "40", "--scale", "2", "--model", "srkit_fast"]) == 0
+    assert main(["upscale", str(src), "-o", str(b), "--tile", "80", "--scale", "2", "--model", "srkit_fast"]) == 0
     diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
     assert diff.max() <= 1
 
@@ -207,3 +207,27 @@ def test_an_output_folder_in_a_read_only_folder(tmp_path: Path, capsys: pytest.C
         locked.chmod(0o755)
     err = capsys.readouterr().err
     assert "cannot create the output folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_tile_too_small_for_its_overlap_is_refused_with_the_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _photo(tmp_path / "p.png")
+    assert main(["upscale", str(src), "--tile", "64"]) == 1  # srkit: overlap 46, 144 tiles of a 256x256 input
+    err = capsys.readouterr().err
+    assert "tile 64 is too small for 'srkit'" in err and "about 13x over" in err and "at least 184" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "p_x4.png").exists()
+    assert main(["upscale", str(src), "--tile", "64", "--model", "srkit_fast"]) == 1
+    assert "at least 80" in capsys.readouterr().err
+    assert main(["upscale", str(src), "--tile", "64", "--overlap", "16", "--model", "srkit_fast"]) == 0
+
+
+@pytest.mark.parametrize("none", ["0", "none"])
+def test_tile_zero_means_none_as_in_the_api(tmp_path: Path, none: str) -> None:
+    src = _photo(tmp_path / "p.png", size=(40, 30))
+    out = tmp_path / f"{none}.png"
+    assert main(["upscale", str(src), "-o", str(out), "--tile", none, "--scale", "2", "--model", "srkit_fast"]) == 0
+    import srkit
+
+    want = srkit.upscale(np.asarray(Image.open(src)), 2, "srkit_fast", tile=0)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), want)

@@ -224,3 +224,24 @@ def test_a_srkit_folder_in_the_current_folder_does_not_shadow_the_shipped_model(
     assert srkit.upscale(np.zeros((8, 8, 3), np.uint8), 2, "srkit_fast").shape == (16, 16, 3)
     with pytest.raises(srkit.SrkitError, match="folder"):
         srkit.load_model("./srkit")
+
+
+# --- tiles --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "least"), [("srkit", 184), ("srkit_fast", 80)])
+def test_tiles_under_four_overlaps_are_refused(name: str, least: int) -> None:
+    with pytest.raises(srkit.SrkitError, match=rf"too small for '{name}'.*at least {least} \(4x the overlap\)"):
+        Upscaler(name, tile=least - 1)
+    assert Upscaler(name, tile=least).tile == least
+    assert Upscaler(name, tile=64, overlap=16).tile == 64  # a smaller overlap allows smaller tiles
+
+
+def test_tile_zero_means_no_tiling_in_the_api(net: Upscaler) -> None:
+    pixels = (_smooth(30, 20, 3) * 255).astype(np.uint8)
+    assert Upscaler(net.net, tile=0).tile is None
+    np.testing.assert_array_equal(
+        srkit.upscale(pixels, 2, net.net, tile=0), srkit.upscale(pixels, 2, net.net, tile=None)
+    )
+    with pytest.raises(srkit.SrkitError, match="tile must be a positive int"):
+        Upscaler(net.net, tile=-1)

@@ -189,7 +189,7 @@ def test_untileable_model_refuses_tiles_but_runs_whole() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"tile": 0}, "tile must be a positive int"),
+        ({"tile": -1}, "tile must be a positive int"),
         ({"tile": "big"}, "tile must be a positive int"),
         ({"tile": 16, "overlap": 16}, r"overlap \(16\) must be smaller than tile \(16\)"),
         ({"tile": 16, "overlap": -1}, "overlap must be >= 0"),
@@ -215,3 +215,20 @@ def test_uint8_input_is_made_float_per_tile() -> None:
     out = upscale_tensor(net, x, tile=24, overlap=16)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, upscale_tensor(net, x.float() / 255, tile=24, overlap=16))
+
+
+def test_tile_zero_means_no_tiling() -> None:
+    model, x = _shuffle_net(), torch.rand(1, 3, 40, 40)
+    calls: list[tuple[int, int]] = []
+    out = upscale_tensor(model, x, tile=0, overlap=8, on_tile=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 1)]
+    torch.testing.assert_close(out, upscale_tensor(model, x, tile=None))
+
+
+def test_check_tile_minimum_is_four_overlaps() -> None:
+    from srkit.inference.tiling import check_tile, default_overlap
+
+    assert default_overlap(19) == 46 and default_overlap(6) == 20 and default_overlap(0) == 8
+    assert check_tile(0, 46) is None and check_tile("auto", 46) == "auto" and check_tile(184, 46) == 184
+    with pytest.raises(SrkitError, match=r"tile 64 is too small for x: .* 18 new px per side .* about 13x over"):
+        check_tile(64, 46, name="x")

@@ -10,6 +10,7 @@ from PIL import Image
 
 import srkit
 from srkit.archs import build_model
+from srkit.inference.tiling import MIN_TILE_OVERLAPS, default_overlap
 from srkit.inference.upscale import ImagePipeline, Upscaler, quantize
 
 
@@ -91,9 +92,10 @@ def test_bad_scale(fast: Upscaler, scale: float) -> None:
 def test_tiled_equals_untiled_within_one_level(model: str, tta: bool) -> None:
     torch.manual_seed(0)
     m = build_model(model, scale=4, **({"n_feats": 8, "n_blocks": 2} if model == "srkit_net" else {})).eval()
-    img = _image(70, 57, 4, seed=1)
+    tile = MIN_TILE_OVERLAPS * default_overlap(m.card.receptive_field)  # the smallest tile the upscaler accepts
+    img = _image(2 * tile + 13, tile + 17, 4, seed=1)  # 3 x 2 tiles
     whole = Upscaler(m, tile=None, tta=tta).upscale_array(img, 3).astype(int)
-    tiled = Upscaler(m, tile=48, tta=tta).upscale_array(img, 3).astype(int)
+    tiled = Upscaler(m, tile=tile, tta=tta).upscale_array(img, 3).astype(int)
     assert np.abs(whole - tiled).max() <= 1
 
 
@@ -111,11 +113,11 @@ def test_tta_is_the_mean_over_flips_and_rotations(net: Upscaler) -> None:
 
 
 def test_stream_bands_concatenate_to_the_array(net: Upscaler) -> None:
-    img = _image(150, 40, 3)
-    up = Upscaler(net.net, tile=64)
+    img = _image(400, 40, 3)
+    up = Upscaler(net.net, tile=184)
     bands: list[np.ndarray] = []
     size = up.stream(img, 2, bands.append)
-    assert len(bands) > 1 and size == (300, 80)
+    assert len(bands) > 1 and size == (800, 80)
     np.testing.assert_array_equal(np.concatenate(bands), up.upscale_array(img, 2))
 
 

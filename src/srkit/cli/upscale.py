@@ -23,13 +23,10 @@ def _tile(value: str) -> int | str | None:
     if value == "auto":
         return "auto"
     if value in ("0", "none", "off"):
-        return None
-    try:
-        size = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--tile takes auto, none or a size in LR pixels, not {value!r}") from None
-    if size < 16:
-        raise argparse.ArgumentTypeError(f"--tile must be at least 16 LR pixels, got {size}")
+        return None  # as srkit.upscale(tile=0); the smallest size is the Upscaler's check (4 overlaps)
+    size = int(value) if value.isdigit() else -1
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"--tile takes auto, none (or 0) or a size in LR pixels, not {value!r}")
     return size
 
 
@@ -65,7 +62,13 @@ def add_parser(sub: Any) -> None:
         help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4)",
     )
     p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast) or checkpoint file")
-    p.add_argument("--tile", type=_tile, default="auto", help="LR tile size, 'auto' (from free memory) or 'none'")
+    p.add_argument(
+        "--tile",
+        type=_tile,
+        default="auto",
+        help="LR tile size: 'auto' (default, from free memory), 'none' or 0 (the whole image at once), or N pixels, "
+        "at least 4x the overlap (184 for srkit, 80 for srkit_fast with the default overlap)",
+    )
     p.add_argument("--overlap", type=int, help="LR pixels shared by tiles (default: covers the receptive field)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
     p.add_argument(

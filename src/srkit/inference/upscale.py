@@ -42,7 +42,7 @@ from srkit.archs import load_model
 from srkit.archs.shipped import DEFAULT_MODEL
 from srkit.functional.color import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from srkit.functional.resize import imresize
-from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, iter_tiles
+from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, check_tile, default_overlap, iter_tiles
 
 __all__ = [
     "MAX_SCALE",
@@ -247,7 +247,8 @@ class Upscaler:
         device: ``"cpu"``, ``"cuda"`` or ``"mps"``.
         precision: ``"auto"`` (:func:`auto_precision`: bf16 for srkit's own models on CPUs with native bf16, else
             fp32), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (where the model card allows it; fp16 not on the CPU).
-        tile: LR tile size, ``"auto"`` (from free memory) or None (whole image at once).
+        tile: LR tile size, ``"auto"`` (from free memory), or None or 0 (whole image at once); a size must be at
+            least 4 overlaps (:func:`srkit.inference.tiling.check_tile`: 184 for ``srkit``, 80 for ``srkit_fast``).
         overlap: LR pixels shared by neighbouring tiles (default: enough to make tiling exact).
         tta: self-ensemble over 8 flips/rotations (8x the time, a little more PSNR).
 
@@ -276,6 +277,13 @@ class Upscaler:
         else:
             module = load_model(self.model, device="cpu")
             card = card_of(module)
+        if self.overlap is not None and (isinstance(self.overlap, bool) or not isinstance(self.overlap, int)):
+            raise SrkitError(f"overlap must be an int >= 0, got {self.overlap!r}")
+        if self.overlap is not None and self.overlap < 0:
+            raise SrkitError(f"overlap must be >= 0, got {self.overlap}")
+        overlap = default_overlap(max(card.receptive_field, 2)) if self.overlap is None else self.overlap
+        if card.tiling or self.tile in (0, "auto", None):  # an untileable model's tile is refused by iter_tiles
+            self.tile = check_tile(self.tile, overlap, name=repr(card.name))
         if self.precision == "auto":
             self.precision = auto_precision(card, dev)
         self.dtype = check_precision(self.precision, card, dev)
