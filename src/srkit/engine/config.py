@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -81,6 +82,7 @@ class LossConfig:
     supervise: str = "last"
     gan: str | None = None  # adversarial training: vanilla | lsgan | hinge | wgan | ragan
     discriminator: str = "unet_discriminator"
+    discriminator_options: dict[str, Any] = field(default_factory=dict)  # constructor overrides, e.g. n_feats
     pixel_weight: float = 1e-2
     perceptual_weight: float = 1.0
     gan_weight: float = 5e-3
@@ -127,6 +129,86 @@ _CHOICES: dict[str, tuple[str | None, ...]] = {
     "LossConfig.gan": (None, "vanilla", "lsgan", "hinge", "wgan", "ragan"),
     "DataConfig.on_bad_image": ("stop", "skip"),
 }
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Allowed numbers: ``low``/``high`` bounds (None: none), each included unless ``open`` on that side."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def __str__(self) -> str:
+        if self.high is None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+_AT_LEAST_0, _AT_LEAST_1, _POSITIVE = _Range(0), _Range(1), _Range(0, low_open=True)
+# every numeric field (lists: each item); checked after the types; None stays allowed where the type allows it
+_RANGES: dict[str, _Range] = {
+    "ModelConfig.scale": _AT_LEAST_1,
+    "DataConfig.patch_size": _AT_LEAST_1,
+    "DataConfig.batch_size": _AT_LEAST_1,
+    "DataConfig.scales": _AT_LEAST_1,
+    "DataConfig.workers": _AT_LEAST_0,
+    "OptimConfig.lr": _POSITIVE,
+    "OptimConfig.betas": _Range(0, 1, high_open=True),
+    "OptimConfig.weight_decay": _AT_LEAST_0,
+    "OptimConfig.grad_clip": _POSITIVE,
+    "ScheduleConfig.warmup": _AT_LEAST_0,
+    "ScheduleConfig.milestones": _AT_LEAST_1,
+    "ScheduleConfig.gamma": _POSITIVE,
+    "ScheduleConfig.min_ratio": _Range(0, 1),
+    "LossConfig.pixel_weight": _AT_LEAST_0,
+    "LossConfig.perceptual_weight": _AT_LEAST_0,
+    "LossConfig.gan_weight": _AT_LEAST_0,
+    "LossConfig.d_lr": _POSITIVE,
+    "CurriculumStage.step": _AT_LEAST_0,
+    "CurriculumStage.scales": _AT_LEAST_1,
+    "TrainConfig.steps": _AT_LEAST_1,
+    "TrainConfig.seed": _AT_LEAST_0,
+    "TrainConfig.ema": _Range(0, 1, low_open=True, high_open=True),
+    "TrainConfig.log_every": _AT_LEAST_1,
+    "TrainConfig.val_every": _AT_LEAST_0,
+    "TrainConfig.ckpt_every": _AT_LEAST_1,
+}
+_NON_EMPTY = ("DataConfig.scales", "CurriculumStage.scales")
+
+
+def _check_range(value: Any, given: Any, allowed: _Range, key: str, nullable: bool) -> None:
+    """One line naming the key and the allowed range when ``value`` (or an item of it) is outside; ``given`` is
+    the value as the config wrote it (before int -> float)."""
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if v not in allowed:
+                raise SrkitError(f"{key}[{i}] must be {allowed}, got {given[i]!r}")
+    elif value is not None and value not in allowed:
+        raise SrkitError(f"{key} must be {allowed}{' or null' if nullable else ''}, got {given!r}")
+
+
+def _check_run(cfg: TrainConfig) -> None:
+    """Rules between fields: schedule milestones and curriculum stages within the run's steps."""
+    if len(cfg.optim.betas) != 2:
+        raise SrkitError(f"config.optim.betas must hold 2 numbers (beta1, beta2), got {cfg.optim.betas!r}")
+    for i, m in enumerate(cfg.schedule.milestones):
+        if m > cfg.steps:
+            raise SrkitError(f"config.schedule.milestones[{i}] must be in [1, steps = {cfg.steps}], got {m}")
+    starts = [s.step for s in cfg.curriculum]
+    for i, start in enumerate(starts):
+        if start >= cfg.steps:
+            raise SrkitError(f"config.curriculum[{i}].step must be in [0, steps = {cfg.steps}), got {start}")
+        if start in starts[:i]:
+            raise SrkitError(f"config.curriculum[{i}].step {start} repeats an earlier stage's step")
 
 
 def _check(value: Any, annotation: Any, where: str) -> Any:
@@ -178,6 +260,11 @@ def _build(cls: type, data: Any, where: str) -> Any:
         choices = _CHOICES.get(f"{cls.__name__}.{name}")
         if choices and kwargs[name] not in choices:
             raise SrkitError(f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}")
+        allowed = _RANGES.get(f"{cls.__name__}.{name}")
+        if allowed is not None:
+            _check_range(kwargs[name], value, allowed, key, nullable=fields[name].default is None)
+        if f"{cls.__name__}.{name}" in _NON_EMPTY and kwargs[name] == []:
+            raise SrkitError(f"{key} must list at least one scale, got []")
     missing = [
         n
         for n, f in fields.items()
@@ -203,14 +290,30 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
                 raise SrkitError(f"--set {key}: {p} is not a section")
         try:
             node[parts[-1]] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise SrkitError(f"--set {key}: cannot parse value {text!r}") from None
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            at = f" (column {mark.column + 1})" if mark is not None else ""
+            raise SrkitError(f"--set {key}: cannot parse {text!r}{at}: {_yaml_problem(err)}") from None
     return out
 
 
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    return str(getattr(err, "problem", None) or str(err).splitlines()[0])
+
+
+def yaml_error(path: str | os.PathLike[str], err: yaml.YAMLError) -> str:
+    """``file:line:column: problem`` for a YAML parse error (line and column from 1, as editors count)."""
+    mark = getattr(err, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    return f"{where}: cannot parse YAML: {_yaml_problem(err)}"
+
+
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
-    """Validate plain data into a :class:`TrainConfig`."""
-    return _build(TrainConfig, data, "config")
+    """Validate plain data into a :class:`TrainConfig`: types, choices, the range of every number (one line
+    naming the key and the allowed range), and milestones and curriculum stages within ``steps``."""
+    cfg: TrainConfig = _build(TrainConfig, data, "config")
+    _check_run(cfg)
+    return cfg
 
 
 def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> TrainConfig:
@@ -221,7 +324,7 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise SrkitError(f"cannot parse {p}: {str(err).splitlines()[0]}") from None
+        raise SrkitError(yaml_error(p, err)) from None
     if not isinstance(data, dict):
         raise SrkitError(f"{p} must hold a mapping")
     return config_from_dict(apply_overrides(data, overrides))

@@ -204,8 +204,10 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
         raise SrkitError(f"model spec file not found: {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise SrkitError(f"cannot parse {path}: {str(err).splitlines()[0]}") from None
+    except yaml.YAMLError as err:  # file:line:column: problem (counted from 1, as editors do)
+        mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise SrkitError(f"{where}: cannot parse YAML: {problem or str(err).splitlines()[0]}") from None
     if not isinstance(data, Mapping):
         raise SrkitError(f"{path} must hold a mapping (a model spec), got {type(data).__name__}")
     return data.get("model", data) if isinstance(data.get("model"), Mapping) else data
