@@ -220,17 +220,6 @@ def test_training_on_a_real_world_degradation_pipeline(images: Path, tmp_path: P
     assert np.isfinite(train(cfg, progress=False).loss)
 
 
-def test_gan_recipe_trains_and_resumes(images: Path, tmp_path: Path) -> None:
-    loss = {"gan": "ragan", "discriminator": "unet_discriminator", "perceptual_weight": 1.0}
-    cfg = config_from_dict(_config(images, tmp_path / "gan", loss=loss, steps=4, ckpt_every=2))
-    result = train(cfg, progress=False)
-    assert np.isfinite(result.loss)
-    state = load_checkpoint(tmp_path / "gan" / "latest.pt")
-    assert set(state["recipe"]) == {"discriminator", "d_optimizer"}
-    with pytest.raises(SrkitError, match=r"config\.loss\.gan must be one of"):
-        config_from_dict(_config(images, tmp_path / "x", loss={"gan": "nope"}))
-
-
 def test_tensorboard_logs_or_a_clear_error(images: Path, tmp_path: Path) -> None:
     cfg = config_from_dict(_config(images, tmp_path / "tb", tensorboard=True, steps=2, ckpt_every=2))
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import srkit
+from srkit.engine.paths import resolve_data_path
 
 
 def add_parsers(sub: Any) -> None:
@@ -15,7 +16,8 @@ def add_parsers(sub: Any) -> None:
         help="train a model from a YAML recipe (configs/train/*.yaml)",
         description="Train a zoo model or a composed one from a YAML recipe. Checkpoints (output/latest.pt), a CSV "
         "log, final weights (model.safetensors) and a training curve (curve.png) go to the config's 'output'. A run "
-        "killed at any point continues bit for bit with --resume.",
+        "killed at any point continues bit for bit with --resume. Relative data paths are read from the current "
+        "folder, except ../shared/data/... which comes from $SRKIT_SHARED_DATA when it is set.",
     )
     p.add_argument("config", help="the YAML recipe")
     p.add_argument(
@@ -28,7 +30,11 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue the run in the output folder")
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="print no progress (otherwise a bar on a terminal, and a line every 30 s in logs and pipes)",
+    )
     p.set_defaults(run=run_train)
     e = sub.add_parser(
         "eval",
@@ -37,7 +43,14 @@ def add_parsers(sub: Any) -> None:
         "with config.yaml beside it) with the standard protocol.",
     )
     e.add_argument("checkpoint", help="run folder, latest.pt, or model(_ema).safetensors")
-    e.add_argument("--data", "-d", nargs="+", required=True, metavar="DIR", help="benchmark folders of HR images")
+    e.add_argument(
+        "--data",
+        "-d",
+        nargs="+",
+        required=True,
+        metavar="DIR",
+        help="benchmark folders of HR images (../shared/data/... from $SRKIT_SHARED_DATA when it is set)",
+    )
     e.add_argument("--device", default="cpu")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(run=run_eval)
@@ -56,7 +69,7 @@ def run_eval(args: argparse.Namespace) -> int:
     model, config = srkit.load_run(Path(args.checkpoint))
     scale = config.model.scale
     method = srkit.ModelMethod(model, name=Path(args.checkpoint).stem, device=args.device)
-    sets = [srkit.BenchmarkSet(d) for d in args.data]
+    sets = [srkit.BenchmarkSet(resolve_data_path(d, key="--data").path) for d in args.data]  # the training rule
     results = srkit.evaluate(method, sets, [scale], progress=False if args.no_progress else None)
     print(srkit.format_table(results, srkit.Protocol()))
     return 0

@@ -1,14 +1,18 @@
-"""Training: typed configs, recipes (one step each), the resumable loop, checkpoints, EMA, schedules."""
+"""Training: typed configs, recipes (the losses of one step), the resumable loop, checkpoints, EMA, schedules,
+data paths."""
 
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_from_dict, config_to_dict, load_config
 from srkit.engine.ema import EMA
 from srkit.engine.loop import TrainResult, build_network, load_run, train, validate
-from srkit.engine.recipes import SupervisedRecipe
+from srkit.engine.paths import resolve_data_path
+from srkit.engine.recipes import GANRecipe, Player, SupervisedRecipe
 from srkit.engine.schedule import lr_factor
 
 __all__ = [
     "EMA",
+    "GANRecipe",
+    "Player",
     "SupervisedRecipe",
     "TrainConfig",
     "TrainResult",
@@ -19,6 +23,7 @@ __all__ = [
     "load_config",
     "load_run",
     "lr_factor",
+    "resolve_data_path",
     "save_checkpoint",
     "train",
     "validate",

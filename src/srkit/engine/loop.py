@@ -1,17 +1,18 @@
 """The training loop: plain PyTorch, one recipe step per iteration, resumable bit for bit.
 
 Everything random about batch ``k`` comes from ``(seed, k)`` (``srkit.data.TrainPatches``), and the checkpoint
-holds the model, optimiser, scheduler, EMA, step and RNG state, so a run killed at any point and resumed from its
-last checkpoint produces the same weights as a run that was never interrupted.
+holds every trained network with its optimiser, schedule and gradient scaler, the EMA, the step, the training time
+and the RNG state (``srkit.engine.run.Run``), so a run killed at any point and resumed from its last checkpoint
+produces the same weights as a run that was never interrupted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import itertools
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,50 +24,41 @@ import torch
 import yaml
 from safetensors.torch import save_file
 from torch import nn
-from tqdm import tqdm
 
-from srkit._core.cards import ModelCard, card_of
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import atomic_path, atomic_write_text
-from srkit.archs import build_model
+from srkit._core.fileio import atomic_path
+from srkit._core.progress import Progress
 from srkit.data.benchmark import BenchmarkSet
 from srkit.data.loader import make_loader
 from srkit.data.train import TrainPatches
 from srkit.degradations import bsrgan, degrade_batch, real_esrgan
-from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
-from srkit.engine.config import TrainConfig, config_to_dict
+from srkit.engine.checkpoint import load_checkpoint
+from srkit.engine.config import TrainConfig
+from srkit.engine.distributed import init_distributed
 from srkit.engine.ema import EMA
+from srkit.engine.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.engine.plot import plot_curves
-from srkit.engine.recipes import AllOutputs, GANRecipe, SupervisedRecipe
-from srkit.engine.schedule import lr_factor
+from srkit.engine.recipes import MODEL
+from srkit.engine.run import LOG_FIELDS, Run, build_network
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
-from srkit.frameworks import create_model
 from srkit.functional.image import to_uint8
 
-LOG_FIELDS = ("step", "loss", "lr", "seconds", "val_psnr", "val_ssim")
+__all__ = ["LOG_FIELDS", "TrainResult", "build_network", "load_run", "train", "validate"]
+
+PROGRESS_EVERY = 30.0
+"""Seconds between plain progress lines when stderr is not a terminal."""
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Where a finished run left its files, and its last numbers."""
+    """Where a finished run left its files, and its last numbers (``seconds``: training time, across resumes)."""
 
     output: Path
     steps: int
     loss: float
     val_psnr: float | None
     seconds: float
-
-
-def build_network(config: TrainConfig) -> nn.Module:
-    """The model a config describes: a zoo name or a composition spec."""
-    m = config.model
-    if (m.name is None) == (m.spec is None):
-        raise SrkitError("config.model needs exactly one of 'name' (a zoo model) and 'spec' (a composition)")
-    if m.name is not None:
-        return build_model(m.name, scale=m.scale, **m.options)
-    assert m.spec is not None
-    return create_model({**m.spec, "scale": m.spec.get("scale", m.scale)})
 
 
 _PIPELINES: dict[str, Callable[[], Any]] = {"real_esrgan": real_esrgan, "bsrgan": bsrgan}
@@ -87,17 +79,15 @@ def _degradation(name: str) -> str | Callable[[np.ndarray, int, torch.Generator]
     return apply
 
 
-def _dataset(config: TrainConfig, scales: list[int], in_channels: int) -> TrainPatches:
+def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channels: int) -> TrainPatches:
     d = config.data
-    if not d.train:
-        raise SrkitError("config.data.train lists no training folders")
     return TrainPatches(
-        hr_folders=d.train,
+        hr_folders=[p.path for p in paths.train],
         scales=scales,
         patch_size=d.patch_size,
         batch_size=d.batch_size,
         degradation=_degradation(d.degradation),
-        lr_folders=d.lr_train,
+        lr_folders=None if paths.lr_train is None else [p.path for p in paths.lr_train],
         augment=d.augment,
         seed=config.seed,
         length=config.steps,
@@ -116,7 +106,7 @@ def _scales_at(config: TrainConfig, step: int) -> list[int]:
 
 
 def _batches(
-    config: TrainConfig, start: int, in_channels: int, rank: int = 0, world: int = 1
+    config: TrainConfig, paths: DataPaths, start: int, in_channels: int, rank: int = 0, world: int = 1
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(step, batch) from ``start``; a new loader at every curriculum boundary (the data stays step-indexed)."""
     bounds = sorted({0, config.steps, *(s.step for s in config.curriculum if 0 < s.step < config.steps)})
@@ -125,7 +115,7 @@ def _batches(
         if hi <= start:
             continue
         scales = _scales_at(config, lo)
-        base = _dataset(config, scales, in_channels) if base is None else base
+        base = _dataset(config, paths, scales, in_channels) if base is None else base
         dataset = base.with_scales(scales)  # shares the decoded images
         if world > 1:
             dataset = dataset.with_shard(rank, world)
@@ -134,158 +124,15 @@ def _batches(
         yield from zip(range(first, hi), loader, strict=False)
 
 
-def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    if precision == "fp16" and device.type != "cuda":
-        raise SrkitError("precision fp16 needs a CUDA device; use bf16 on the CPU")
-    return torch.autocast(device.type, dtype=dtype)
-
-
 def validate(model: nn.Module, config: TrainConfig, device: torch.device) -> tuple[float, float] | None:
     """Mean PSNR/SSIM on the validation folder at the model's scale, through srkit's one image path (the
     EVALUATION.md protocol, fp32, whole images: what ``srkit eval`` and ``srkit bench`` measure)."""
     if not config.data.val:
         return None
+    folder = resolve_data_path(config.data.val, key="config.data.val").path
     method = ModelMethod(model, device=str(device), precision="fp32", tile=None)  # runs a copy in eval mode
-    (result,) = evaluate(method, [BenchmarkSet(config.data.val)], [config.model.scale], progress=False)
+    (result,) = evaluate(method, [BenchmarkSet(folder)], [config.model.scale], progress=False)
     return result.psnr, result.ssim
-
-
-class _Run:
-    """The state of one training run and the steps that change it (the loop in :func:`train` stays short)."""
-
-    def __init__(self, config: TrainConfig, device: str) -> None:
-        self.config, self.dev = config, torch.device(device)
-        self.rank, self.world = _distributed(self.dev)
-        self.out = Path(config.output)
-        self.latest, self.log_path = self.out / "latest.pt", self.out / "log.csv"
-        torch.manual_seed(config.seed)
-        self.model = build_network(config).to(self.dev)
-        self.card = card_of(self.model)
-        if config.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        o = config.optim
-        self.opt = torch.optim.AdamW(
-            self.model.parameters(), lr=o.lr, betas=(o.betas[0], o.betas[1]), weight_decay=o.weight_decay
-        )
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, config.steps, config.schedule))
-        self.ema = EMA(self.model, config.ema) if config.ema else None
-        # fp16 (CUDA) needs loss scaling against gradient underflow; bf16 and fp32 do not
-        self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
-        runner: nn.Module = AllOutputs(self.model, self.card) if config.loss.supervise == "all" else self.model
-        if self.world > 1:
-            ids = [self.dev.index] if self.dev.type == "cuda" else None
-            runner = torch.nn.parallel.DistributedDataParallel(runner, device_ids=ids)
-        if config.compile:
-            runner = torch.compile(runner)  # type: ignore[assignment]
-        self.recipe = _recipe(config, runner, self.card, self.dev)
-        self.start = 0
-
-    @property
-    def main(self) -> bool:
-        """Rank 0 (or a single process) writes files and validates."""
-        return self.rank == 0
-
-    def restore(self, resume: bool) -> None:
-        if not resume and self.latest.exists():
-            raise SrkitError(
-                f"{self.out} already holds a run (latest.pt): pass --resume to continue it, or another output"
-            )
-        if resume and self.latest.exists():
-            state = load_checkpoint(self.latest)
-            self.model.load_state_dict(state["model"])
-            self.opt.load_state_dict(state["optimizer"])
-            self.sched.load_state_dict(state["scheduler"])
-            if self.ema is not None and state.get("ema") is not None:
-                self.ema.load_state_dict(state["ema"])
-            torch.set_rng_state(state["rng"])
-            if isinstance(self.recipe, GANRecipe) and state.get("recipe"):
-                self.recipe.load_state_dict(state["recipe"])
-            if self.scaler is not None and state.get("scaler"):
-                self.scaler.load_state_dict(state["scaler"])
-            self.start = int(state["step"])
-        if not self.main:
-            return
-        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(config_to_dict(self.config), sort_keys=False))
-        if self.start == 0 or not self.log_path.exists():
-            self.log_path.write_text(",".join(LOG_FIELDS) + "\n", encoding="utf-8")
-        else:  # drop lines past the checkpoint (written after it by the killed run)
-            lines = self.log_path.read_text(encoding="utf-8").splitlines()
-            kept = [lines[0]] + [ln for ln in lines[1:] if ln and int(ln.split(",")[0]) <= self.start]
-            self.log_path.write_text("\n".join(kept) + "\n", encoding="utf-8")
-
-    def step(self, step: int, batch: dict[str, Any]) -> float:
-        lr_img, hr_img = batch["lr"].to(self.dev), batch["hr"].to(self.dev)
-        if self.config.channels_last:
-            lr_img = lr_img.contiguous(memory_format=torch.channels_last)
-        with _autocast(self.config.precision, self.dev):
-            losses = self.recipe.training_step({"lr": lr_img, "hr": hr_img, "scale": batch["scale"]})
-        self.opt.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(losses["loss"]).backward()
-            self.scaler.unscale_(self.opt)
-        else:
-            losses["loss"].backward()
-        if self.config.optim.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.optim.grad_clip)
-        if self.scaler is not None:
-            self.scaler.step(self.opt)
-            self.scaler.update()
-        else:
-            self.opt.step()
-        self.sched.step()
-        if self.ema is not None:
-            self.ema.update(self.model)
-        value = float(losses["loss"].detach())
-        if not math.isfinite(value):
-            raise SrkitError(f"the loss became {value} at step {step + 1}; lower optim.lr or set optim.grad_clip")
-        return value
-
-    def checkpoint(self, step: int) -> None:
-        if not self.main:
-            return
-        save_checkpoint(
-            self.latest,
-            {
-                "model": self.model.state_dict(),
-                "optimizer": self.opt.state_dict(),
-                "scheduler": self.sched.state_dict(),
-                "ema": self.ema.state_dict() if self.ema is not None else None,
-                "step": step,
-                "config": config_to_dict(self.config),
-                "rng": torch.get_rng_state(),
-                "recipe": self.recipe.state_dict() if isinstance(self.recipe, GANRecipe) else None,
-                "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            },
-        )
-
-    @property
-    def final_model(self) -> nn.Module:
-        return self.ema.model if self.ema is not None else self.model
-
-
-def _recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> SupervisedRecipe:
-    loss = config.loss
-    if loss.gan is None:
-        return SupervisedRecipe(model, card=card, pixel=loss.pixel, supervise=loss.supervise)
-    from srkit.archs import build_discriminator
-    from srkit.losses import VGG19Features
-
-    features = VGG19Features(weights=loss.vgg_weights).to(device) if loss.vgg_weights else None
-    return GANRecipe(
-        model,
-        build_discriminator(loss.discriminator).to(device),
-        card=card,
-        kind=loss.gan,
-        pixel=loss.pixel,
-        pixel_weight=loss.pixel_weight,
-        perceptual_weight=loss.perceptual_weight,
-        gan_weight=loss.gan_weight,
-        feature_net=features,
-        d_lr=loss.d_lr,
-    )
 
 
 def _tensorboard_writer() -> Any:
@@ -297,14 +144,16 @@ def _tensorboard_writer() -> Any:
     return SummaryWriter
 
 
-def _distributed(device: torch.device) -> tuple[int, int]:
-    """(rank, world size) under ``torchrun`` (the process group is started here: gloo on CPU, NCCL on CUDA)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1
-    if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return torch.distributed.get_rank(), world
+def _create_output(out: Path) -> Path | None:
+    """Create the output folder; return the topmost folder this created (None: it was there already)."""
+    created, p = None, out.absolute()
+    while not p.exists():
+        created, p = p, p.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SrkitError(f"cannot create the output folder {out}: {err.strerror or err}") from None
+    return created
 
 
 def train(
@@ -316,53 +165,81 @@ def train(
     its share of every batch (the shards together are the single-process batch), gradients are averaged, and rank
     0 writes the files.
 
+    A run that fails (an error, Ctrl-C) before its first checkpoint removes the output folder if it created it;
+    a folder that was there before, or that holds a checkpoint, stays.
+
     Args:
         config: the run (see :class:`srkit.engine.config.TrainConfig`).
-        resume: continue from ``output/latest.pt`` if it exists (bit-for-bit: same weights as an uninterrupted run).
+        resume: continue from ``output/latest.pt`` if it exists (bit-for-bit: same weights as an uninterrupted run;
+            the training time goes on from the checkpoint's).
         device: ``cpu``, ``cuda`` or ``mps`` (under torchrun with CUDA, ``cuda:LOCAL_RANK`` is used).
-        progress: show a progress bar (None: only on a terminal).
+        progress: False: silent; otherwise a progress bar on a terminal, and a plain line every 30 s (step,
+            loss, learning rate, last validation PSNR) when stderr is not a terminal.
+
+    Example:
+        >>> result = train(load_config("configs/train/espcn_quick.yaml"))  # doctest: +SKIP
     """
     if device == "cuda" and "LOCAL_RANK" in os.environ:
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     if config.precision == "fp16" and not device.startswith("cuda"):
         raise SrkitError("precision fp16 needs a CUDA device; use bf16 on the CPU")
     writer = _tensorboard_writer() if config.tensorboard else None
-    Path(config.output).mkdir(parents=True, exist_ok=True)
-    run = _Run(config, device)
+    paths = resolve_data_paths(config.data.train, config.data.lr_train, config.data.val)
+    if not paths.train:
+        raise SrkitError("config.data.train lists no training folders")
+    dev = torch.device(device)
+    rank, world = init_distributed(dev)
+    out = Path(config.output)
+    created = _create_output(out) if rank == 0 else None  # rank 0 writes every file
+    try:
+        return _train(Run(config, paths, dev, rank, world), resume, progress, writer)
+    except BaseException:
+        if created is not None and not (out / "latest.pt").exists():
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainResult:
+    config = run.config
     run.restore(resume)
-    began, loss_value, val = time.perf_counter(), math.nan, None
-    run.model.train()
-    show = (None if progress is None else progress) if run.main else False
-    bar = tqdm(
-        total=config.steps, initial=run.start, desc="train", unit="step", disable=None if show is None else not show
+    began, loss_value, val, psnr = time.perf_counter(), math.nan, None, None
+
+    def seconds() -> float:  # training time of the run, across resumes
+        return run.seconds + time.perf_counter() - began
+
+    run.train_mode()
+    bar = Progress(
+        config.steps, "train", "step", show=progress if run.main else False, initial=run.start, interval=PROGRESS_EVERY
     )
     log_file = run.log_path.open("a", encoding="utf-8", newline="") if run.main else None
     board = writer(str(run.out / "tensorboard")) if run.main and writer is not None else None
     try:
-        for step, batch in _batches(config, run.start, run.card.in_channels, run.rank, run.world):
-            loss_value = run.step(step, batch)
-            done = step + 1
-            val = None
+        for step, batch in _batches(config, run.paths, run.start, run.card.in_channels, run.rank, run.world):
+            losses = run.step(step, batch)
+            loss_value, done, val = losses[MODEL], step + 1, None
             if run.main and config.val_every and done % config.val_every == 0 and done < config.steps:
                 val = validate(run.final_model, config, run.dev)
+                psnr = val[0] if val else None
             if log_file and (done % config.log_every == 0 or done == config.steps or val is not None):
-                row = [
-                    done,
-                    f"{loss_value:.6f}",
-                    f"{run.sched.get_last_lr()[0]:.3e}",
-                    f"{time.perf_counter() - began:.1f}",
-                ]
+                row = [done, f"{loss_value:.6f}", f"{run.lr:.3e}", f"{seconds():.1f}"]
                 csv.writer(log_file).writerow(row + ([f"{val[0]:.4f}", f"{val[1]:.5f}"] if val else ["", ""]))
                 log_file.flush()
                 if board is not None:
                     board.add_scalar("train/loss", loss_value, done)
-                    board.add_scalar("train/lr", run.sched.get_last_lr()[0], done)
+                    board.add_scalar("train/lr", run.lr, done)
+                    for name, value in losses.items():
+                        if name != MODEL:
+                            board.add_scalar(f"train/{name}_loss", value, done)
                     if val:
                         board.add_scalar("val/psnr", val[0], done)
-            bar.set_postfix(loss=f"{loss_value:.4f}", **({"psnr": f"{val[0]:.2f}"} if val else {}))
-            bar.update()
+            shown: dict[str, Any] = {"loss": f"{loss_value:.4f}"}
+            shown.update({f"{name}_loss": f"{v:.4f}" for name, v in losses.items() if name != MODEL})
+            shown["lr"] = f"{run.lr:.2e}"
+            if psnr is not None:
+                shown["psnr"] = f"{psnr:.2f}"
+            bar.update(1, **shown)
             if done % config.ckpt_every == 0 or done == config.steps:
-                run.checkpoint(done)
+                run.checkpoint(done, seconds())
     finally:
         bar.close()
         if log_file:
@@ -377,7 +254,7 @@ def train(
             with run.log_path.open("a", encoding="utf-8", newline="") as f:
                 csv.writer(f).writerow([config.steps, f"{loss_value:.6f}", "", "", f"{val[0]:.4f}", f"{val[1]:.5f}"])
         plot_curves(run.log_path, run.out / "curve.png")
-    return TrainResult(run.out, config.steps, loss_value, val[0] if val else None, time.perf_counter() - began)
+    return TrainResult(run.out, config.steps, loss_value, val[0] if val else None, seconds())
 
 
 def _save_weights(out: Path, model: nn.Module, ema: EMA | None) -> None:
@@ -407,7 +284,7 @@ def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
     if p.suffix == ".pt":
         state = load_checkpoint(p)
         config = config_from_dict(state["config"])
-        weights = state["ema"] if state.get("ema") is not None else state["model"]
+        weights = state["ema"] if state.get("ema") is not None else state["modules"][MODEL]
     else:
         if not p.is_file():
             raise SrkitError(f"checkpoint not found: {p}")

@@ -1,9 +1,28 @@
-"""Training recipes: each implements one step, ``training_step(batch) -> dict of tensors`` with a ``"loss"``;
-the loop (``srkit.engine.loop``) does the backward pass, clipping, optimiser and schedule."""
+"""Training recipes: what one step computes, nothing else.
+
+A recipe declares the networks it trains (:class:`Player`: the SR network is ``"model"``, a GAN adds its
+``"discriminator"``) and its ``training_step(batch, nets)`` yields ``(player name, losses)`` pairs, one for each
+update, in the order the updates must happen. The loop (``srkit.engine.loop``) owns everything else, alike for every
+player: it wraps each network for DDP and ``torch.compile`` (``nets`` holds the wrapped ones), runs the step under
+the run's precision, and when a loss arrives does that player's backward pass (loss-scaled in fp16), gradient
+clipping, optimiser and schedule step; a player updated in this step is frozen for the rest of the step. Its
+checkpoint is one dict of every player's module, optimiser, schedule and gradient scaler.
+
+Example (a two-player step, as :class:`GANRecipe` does it)::
+
+    def training_step(self, batch, nets):
+        sr = nets["model"](batch["lr"], batch["scale"])
+        yield "discriminator", {"loss": d_loss(nets["discriminator"], batch["hr"], sr.detach())}
+        # the discriminator is updated, then frozen: this loss trains the generator only
+        yield "model", {"loss": g_loss(nets["discriminator"], batch["hr"], sr)}
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +30,49 @@ from torch import nn
 
 from srkit._core.cards import ModelCard, call_model, call_model_all
 from srkit._core.errors import SrkitError
+from srkit.engine.distributed import gather
 from srkit.losses import get_criterion
+
+MODEL = "model"
+"""The name of the SR network's player (its EMA, validation and final weights are the run's result)."""
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+Updates = Iterator[tuple[str, dict[str, torch.Tensor]]]
+
+
+def adamw(lr: float = 2e-4, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0) -> OptimizerFactory:
+    """An AdamW factory (the engine's optimiser for the SR network)."""
+    return functools.partial(torch.optim.AdamW, lr=lr, betas=betas, weight_decay=weight_decay)
+
+
+@dataclass(frozen=True)
+class Player:
+    """A network a recipe trains; the loop gives it its optimiser, schedule, gradient scaler and clipping.
+
+    Attributes:
+        name: its key in the checkpoint and in the ``nets`` a step receives (the SR network: :data:`MODEL`).
+        module: the network whose parameters are trained and whose state is saved.
+        optimizer: builds its optimiser from ``module``'s parameters.
+        scheduled: the config's learning-rate schedule applies (False: a constant rate).
+        runner: what the step calls, if not ``module`` itself (e.g. :class:`AllOutputs` of it); the loop wraps it
+            for DDP and ``torch.compile``.
+    """
+
+    name: str
+    module: nn.Module
+    optimizer: OptimizerFactory
+    scheduled: bool = True
+    runner: nn.Module | None = None
+
+
+class Recipe(Protocol):
+    """What the loop needs of a recipe."""
+
+    players: tuple[Player, ...]
+
+    def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
+        """Yield ``(player name, losses)`` per update; ``losses["loss"]`` is what that player minimises."""
+        ...
 
 
 class AllOutputs(nn.Module):
@@ -32,50 +93,63 @@ class SupervisedRecipe:
     size; LapSRN's pyramid levels against the HR downscaled to each level).
 
     Args:
-        model: what runs the step: the model, or its DDP/compiled wrapper; for ``supervise="all"``, an
-            :class:`AllOutputs` (or a wrapper of one).
+        model: the SR network (its player is :data:`MODEL`).
         card: the model's card (how it is called).
         pixel: the pixel loss.
         supervise: ``last`` or ``all``.
+        optimizer: the model's optimiser factory (default: :func:`adamw` with its defaults).
     """
 
-    def __init__(self, model: nn.Module, *, card: ModelCard, pixel: str = "l1", supervise: str = "last") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        card: ModelCard,
+        pixel: str = "l1",
+        supervise: str = "last",
+        optimizer: OptimizerFactory | None = None,
+    ) -> None:
         if supervise == "all" and card.forward_all is None:
             raise SrkitError(f"{card.name} has no intermediate outputs (forward_all) to supervise")
-        self.model, self.card, self.loss, self.supervise = model, card, get_criterion(pixel), supervise
+        self.card, self.loss, self.supervise = card, get_criterion(pixel), supervise
+        runner = AllOutputs(model, card) if supervise == "all" else None
+        self.players: tuple[Player, ...] = (Player(MODEL, model, optimizer or adamw(), runner=runner),)
 
-    def _forward(self, lr: torch.Tensor, scale: int) -> list[torch.Tensor]:
+    def _forward(self, net: nn.Module, lr: torch.Tensor, scale: int) -> list[torch.Tensor]:
         if self.supervise == "all":
-            return list(self.model(lr, scale))
-        return [call_model(self.model, lr, scale, card=self.card)]
+            return list(net(lr, scale))
+        return [call_model(net, lr, scale, card=self.card)]
 
-    def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+    def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
         lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
-        outputs = self._forward(lr, scale)
+        outputs = self._forward(nets[MODEL], lr, scale)
         losses = []
         for out in outputs:
             target = hr if out.shape[-2:] == hr.shape[-2:] else F.interpolate(hr, size=out.shape[-2:], mode="area")
             losses.append(self.loss(out.float(), target.float()))
         total = torch.stack(losses).mean()
-        return {"loss": total, "pixel_last": losses[-1].detach()}
+        yield MODEL, {"loss": total, "pixel_last": losses[-1].detach()}
 
 
 class GANRecipe(SupervisedRecipe):
-    """Adversarial training (SRGAN, ESRGAN) as a recipe with two optimisers: each step first updates the
-    discriminator on (HR, detached SR), then returns the generator's loss
-    ``pixel_weight * pixel + perceptual_weight * content + gan_weight * adversarial`` for the loop to minimise.
+    """Adversarial training (SRGAN, ESRGAN) with two players: each step first updates the discriminator on
+    (HR, detached SR), then the generator on ``pixel_weight * pixel + perceptual_weight * content + gan_weight *
+    adversarial`` through the updated, frozen discriminator.
 
-    The discriminator and its optimiser are part of the checkpoint (:meth:`state_dict`).
+    The adversarial losses are computed over the whole batch of all processes (the logits are gathered), so a
+    relativistic loss's batch means are those of one process and N processes train like one.
 
     Args:
         model: the generator.
         discriminator: image -> realness logits (``srkit.archs.build_discriminator``).
+        card: the generator's card.
         kind: adversarial loss (``vanilla``, ``lsgan``, ``hinge``, ``wgan``, ``ragan``: ESRGAN's relativistic one).
         pixel, pixel_weight: the pixel loss and its weight (ESRGAN: l1, 1e-2).
         perceptual_weight: weight of the content loss on ``feature_net`` features (ESRGAN: 1.0 on VGG19 conv5_4).
         gan_weight: weight of the generator's adversarial loss (ESRGAN: 5e-3).
         feature_net: feature network of the content loss (default: srkit's fixed random features).
-        d_lr: the discriminator's learning rate.
+        optimizer: the generator's optimiser factory (default: :func:`adamw`).
+        d_lr: the discriminator's learning rate (Adam, betas 0.9/0.99, constant).
     """
 
     def __init__(
@@ -90,45 +164,36 @@ class GANRecipe(SupervisedRecipe):
         perceptual_weight: float = 1.0,
         gan_weight: float = 5e-3,
         feature_net: Any = None,
+        optimizer: OptimizerFactory | None = None,
         d_lr: float = 1e-4,
     ) -> None:
-        super().__init__(model, card=card, pixel=pixel)
+        super().__init__(model, card=card, pixel=pixel, optimizer=optimizer)
         from srkit.losses import GANLoss, PerceptualLoss
 
-        self.discriminator = discriminator
-        self.d_opt = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=(0.9, 0.99))
+        d_optimizer = functools.partial(torch.optim.Adam, lr=d_lr, betas=(0.9, 0.99))
+        self.players = (Player("discriminator", discriminator, d_optimizer, scheduled=False), *self.players)
         self.gan = GANLoss(kind=kind)  # type: ignore[arg-type]
         self.perceptual = (
             PerceptualLoss(
                 layers={name: 1.0 for name in feature_net.layers} if feature_net else {"relu4": 1.0},
                 feature_net=feature_net,
-            )
+            ).to(next(model.parameters()).device)  # the loss network lives where the model does
             if perceptual_weight
             else None
         )
         self.weights = (pixel_weight, perceptual_weight, gan_weight)
 
-    def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+    def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
         lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
-        sr = self._forward(lr, scale)[-1]
-        self.discriminator.requires_grad_(True)
-        self.d_opt.zero_grad(set_to_none=True)
-        d_loss = self.gan.discriminator_loss(self.discriminator(hr), self.discriminator(sr.detach()))
-        d_loss.backward()
-        self.d_opt.step()
-        self.discriminator.requires_grad_(False)  # the generator's step does not train the discriminator
-        real = self.discriminator(hr).detach()
-        g_adv = self.gan.generator_loss(self.discriminator(sr), real)
+        sr = self._forward(nets[MODEL], lr, scale)[-1]
+        d = nets["discriminator"]
+        d_loss = self.gan.discriminator_loss(gather(d(hr)), gather(d(sr.detach())))
+        yield "discriminator", {"loss": d_loss}
+        real = gather(d(hr)).detach()
+        g_adv = self.gan.generator_loss(gather(d(sr)), real)
         pixel = self.loss(sr.float(), hr.float())
         w_pix, w_perc, w_gan = self.weights
         total = w_pix * pixel + w_gan * g_adv
         if self.perceptual is not None:
             total = total + w_perc * self.perceptual(sr.float(), hr.float())
-        return {"loss": total, "pixel_last": pixel.detach(), "d_loss": d_loss.detach(), "g_adv": g_adv.detach()}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"discriminator": self.discriminator.state_dict(), "d_optimizer": self.d_opt.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.d_opt.load_state_dict(state["d_optimizer"])
+        yield MODEL, {"loss": total, "pixel_last": pixel.detach(), "d_loss": d_loss.detach(), "g_adv": g_adv.detach()}
