@@ -10,6 +10,11 @@ pyproject.toml, commit both files together, and let CI check the new set.
 
 ``--check`` instead compares the running environment with constraints.txt and fails on any difference (CI runs it
 after installing, so a dependency added to pyproject.toml without re-locking is caught).
+
+``--spandrel`` locks the environment of the ``spandrel`` extra instead (constraints-spandrel.txt): spandrel needs
+torchvision, and torchvision a torch build of its own, so a user who adds the extra gets another torch (2.14 with
+torchvision 0.29 today); CI tests the community-checkpoint loader in that environment, apart from the main one.
+The lock is what ``pip install -e ".[spandrel]" pytest onnx onnxruntime`` gives in a fresh venv.
 """
 
 from __future__ import annotations
@@ -41,15 +46,22 @@ def freeze(python: str) -> list[str]:
     return sorted(pins, key=str.lower)
 
 
-def resolve(python: str) -> list[str]:
-    """``name==version`` lines of a fresh install of README commands 1 and 2, sorted by name."""
+SPANDREL_INSTALL = ["-e", f"{ROOT}[spandrel]", "pytest", "onnx", "onnxruntime"]
+
+
+def resolve(python: str, *, spandrel: bool = False) -> list[str]:
+    """``name==version`` lines of a fresh install of README commands 1 and 2 (or of the spandrel extra's
+    environment), sorted by name."""
     with tempfile.TemporaryDirectory(prefix="srkit-lock-") as tmp:
         venv = Path(tmp) / "venv"
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
         subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "install", "--quiet", TORCH, "-e", str(ROOT)], check=True, cwd=ROOT)
-        subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
+        if spandrel:
+            subprocess.run([*pip, "install", "--quiet", *SPANDREL_INSTALL], check=True, cwd=ROOT)
+        else:
+            subprocess.run([*pip, "install", "--quiet", TORCH, "-e", str(ROOT)], check=True, cwd=ROOT)
+            subprocess.run([*pip, "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
         subprocess.run([*pip, "check"], check=True)
         return freeze(str(venv / "bin" / "python"))
 
@@ -78,15 +90,29 @@ def check(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=ROOT / "constraints.txt")
+    parser.add_argument("--output", type=Path, default=None, help="default: constraints(-spandrel).txt")
     parser.add_argument("--check", action="store_true", help="compare this environment with the file; write nothing")
+    parser.add_argument("--spandrel", action="store_true", help="the spandrel extra's environment")
     args = parser.parse_args()
+    args.output = args.output or ROOT / ("constraints-spandrel.txt" if args.spandrel else "constraints.txt")
     if args.check:
         check(args.output)
         return
     if sys.version_info[:2] != (3, 11):
         print(f"note: locking with Python {platform.python_version()}; CI and the lock are for 3.11", file=sys.stderr)
-    pins = resolve(sys.executable)
+    pins = resolve(sys.executable, spandrel=args.spandrel)
+    if args.spandrel:
+        header = [
+            "# The exact versions of the spandrel extra's environment, which CI (.ci/run) installs to test",
+            '# community checkpoints (tests/archs/test_spandrel.py): what `pip install -e ".[spandrel]" pytest onnx',
+            f"# onnxruntime` gave in a fresh venv on {date.today().isoformat()} (Python {platform.python_version()}, "
+            f"{platform.system()} {platform.machine()}).",
+            "# spandrel needs torchvision, which brings a torch build of its own: this is not the main environment.",
+            "# Regenerate: python3 scripts/lock_deps.py --spandrel  -- generated, do not edit by hand.",
+        ]
+        args.output.write_text("\n".join([*header, *pins]) + "\n", encoding="utf-8")
+        print(f"{args.output}: {len(pins)} pins")
+        return
     header = [
         "# The exact versions CI installs: .ci/run adds `-c constraints.txt` to both README set-up commands.",
         "# They are the newest releases pyproject.toml's bounds allowed on "

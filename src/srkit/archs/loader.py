@@ -13,6 +13,7 @@ from srkit._core.cards import card_of, with_card
 from srkit._core.errors import SrkitError
 from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
+from srkit.archs.community import load_community
 from srkit.archs.shipped import SHIPPED, shipped_card_entries, shipped_path
 
 # Every format of every paper file (their DETECTIONS, gathered in srkit/archs/__init__.py); order does not matter.
@@ -28,6 +29,32 @@ def _converted(d: Detection, state: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def _claims(state: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any], Detection]]:
+    """Every format that claims ``state``: ``(model name, constructor arguments, converted state, format)``."""
+    found = []
+    for d in DETECTIONS:
+        converted = _converted(d, state)
+        kwargs = None if converted is None else d.detect(converted)
+        if kwargs is not None and converted is not None:
+            found.append(((d.name_of(kwargs) if d.name_of else d.arch), kwargs, converted, d))
+    return found
+
+
+def _unrecognised(state: dict[str, Any], source: str) -> str:
+    sample = ", ".join(list(state)[:5])
+    known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
+    return (
+        f"unrecognised checkpoint {source}: {len(state)} tensors (first keys: {sample}); srkit recognises {known}. "
+        "If you know the architecture, pass arch=NAME (and scale=S)"
+    )
+
+
+def _one(found: list[tuple[str, dict[str, Any], dict[str, Any], Detection]], source: str) -> None:
+    if len(found) > 1:
+        claims = "; ".join(f"{name} ({d.signature})" for name, _, _, d in found)
+        raise SrkitError(f"{source} fits several formats: {claims}. Pass arch=NAME (and please report this)")
+
+
 def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The registered model name, constructor arguments and (key-converted) state that fit ``state``.
 
@@ -37,24 +64,12 @@ def detect_arch(state: dict[str, Any], *, source: str = "checkpoint") -> tuple[s
     Raises:
         SrkitError: no format fits, or several do (an ambiguity in srkit's detectors: please report it).
     """
-    found = []
-    for d in DETECTIONS:
-        converted = _converted(d, state)
-        kwargs = None if converted is None else d.detect(converted)
-        if kwargs is not None and converted is not None:
-            found.append(((d.name_of(kwargs) if d.name_of else d.arch), kwargs, converted, d))
-    if len(found) == 1:
-        name, kwargs, converted, _ = found[0]
-        return name, kwargs, converted
-    if len(found) > 1:
-        claims = "; ".join(f"{name} ({d.signature})" for name, _, _, d in found)
-        raise SrkitError(f"{source} fits several formats: {claims}. Pass arch=NAME (and please report this)")
-    sample = ", ".join(list(state)[:5])
-    known = "; ".join(f"{d.arch} ({d.signature})" for d in DETECTIONS) or "none"
-    raise SrkitError(
-        f"unrecognised checkpoint {source}: {len(state)} tensors (first keys: {sample}); srkit recognises {known}. "
-        "If you know the architecture, pass arch=NAME (and scale=S)"
-    )
+    found = _claims(state)
+    _one(found, source)
+    if not found:
+        raise SrkitError(_unrecognised(state, source))
+    name, kwargs, converted, _ = found[0]
+    return name, kwargs, converted
 
 
 def _shipped_name(source: str | os.PathLike[str]) -> str | None:
@@ -76,6 +91,8 @@ def load_model(
             ``"srkit_fast"``), a ``.pth``/``.pt``/``.ckpt``/``.bin``/``.safetensors`` state dict, or an OpenCV
             ``dnn_superres`` ``.pb`` graph (ESPCN, FSRCNN, FSRCNN-small). A shipped name always means the shipped
             model, even if a file or folder of that name is in the current folder: write ``./srkit`` for that.
+            A state dict srkit's zoo does not recognise is built by spandrel when it is installed
+            (``srkit[spandrel]``: Real-ESRGAN compact, SPAN, HAT, OmniSR, ...; :mod:`srkit.archs.community`).
         arch: the registered model name, when detection from the keys is not wanted or not possible.
         scale: the scale, when the checkpoint does not tell it (e.g. PAN x2 and x3 have identical shapes); a
             different scale than the checkpoint's is an error, except for multi-scale models.
@@ -104,7 +121,12 @@ def load_model(
         return with_card(model, card).to(device).eval()
     state = read_state_dict(path)
     if arch is None:
-        arch, kwargs, state = detect_arch(state, source=str(path))
+        found = _claims(state)
+        _one(found, str(path))
+        if not found:  # not one of srkit's formats: a community architecture, through spandrel if installed
+            message = _unrecognised(state, str(path))
+            return load_community(state, source=str(path), scale=scale, unrecognised=message).to(device).eval()
+        arch, kwargs, state, _ = found[0]
     else:
         MODELS.get(arch)  # an unknown name raises, listing the known ones
         detection = next((d for d in DETECTIONS if d.arch == arch or (d.name_of and arch.startswith(d.arch))), None)
