@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import srkit
-from srkit.engine.paths import resolve_data_path
+from srkit.data.paths import resolve_data_path
 
 
 def add_parsers(sub: Any) -> None:

@@ -54,8 +54,8 @@ def make_loader(
         pin_memory: page-locked batches for fast copies to the GPU; default: when CUDA is available.
 
     Example:
-        >>> for batch in make_loader(dataset, start=1000, workers=2):  # doctest: +SKIP
-        ...     loss = recipe.training_step(batch)
+        >>> for step, batch in enumerate(make_loader(dataset, start=1000, workers=2), 1000):  # doctest: +SKIP
+        ...     print(step, batch["lr"].shape)
     """
     _check_count("start", start, 0)
     _check_count("workers", workers, 0)

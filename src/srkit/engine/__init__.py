@@ -5,7 +5,7 @@ from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_from_dict, config_to_dict, load_config
 from srkit.engine.ema import EMA
 from srkit.engine.loop import TrainResult, build_network, load_run, train, validate
-from srkit.engine.paths import resolve_data_path
+from srkit.data.paths import resolve_data_path
 from srkit.engine.recipes import GANRecipe, Player, SupervisedRecipe
 from srkit.engine.schedule import lr_factor
 

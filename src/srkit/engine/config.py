@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from srkit._core.errors import SrkitError
+from srkit._core.errors import SrkitError, parse_error, parse_problem
 
 
 @dataclass(frozen=True)
@@ -293,19 +293,8 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             at = f" (column {mark.column + 1})" if mark is not None else ""
-            raise SrkitError(f"--set {key}: cannot parse {text!r}{at}: {_yaml_problem(err)}") from None
+            raise SrkitError(f"--set {key}: cannot parse {text!r}{at}: {parse_problem(err)}") from None
     return out
-
-
-def _yaml_problem(err: yaml.YAMLError) -> str:
-    return str(getattr(err, "problem", None) or str(err).splitlines()[0])
-
-
-def yaml_error(path: str | os.PathLike[str], err: yaml.YAMLError) -> str:
-    """``file:line:column: problem`` for a YAML parse error (line and column from 1, as editors count)."""
-    mark = getattr(err, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-    return f"{where}: cannot parse YAML: {_yaml_problem(err)}"
 
 
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
@@ -324,7 +313,7 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise SrkitError(yaml_error(p, err)) from None
+        raise SrkitError(parse_error(p, err)) from None
     if not isinstance(data, dict):
         raise SrkitError(f"{p} must hold a mapping")
     return config_from_dict(apply_overrides(data, overrides))

@@ -36,7 +36,7 @@ from srkit.engine.checkpoint import load_checkpoint
 from srkit.engine.config import TrainConfig
 from srkit.engine.distributed import init_distributed
 from srkit.engine.ema import EMA
-from srkit.engine.paths import DataPaths, resolve_data_path, resolve_data_paths
+from srkit.data.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.engine.plot import plot_curves
 from srkit.engine.recipes import MODEL
 from srkit.engine.run import LOG_FIELDS, Run, build_network

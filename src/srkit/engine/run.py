@@ -24,7 +24,7 @@ from srkit.archs import build_model
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
-from srkit.engine.paths import DataPaths
+from srkit.data.paths import DataPaths
 from srkit.engine.recipes import MODEL, GANRecipe, Recipe, SupervisedRecipe, adamw
 from srkit.engine.schedule import lr_factor
 from srkit.frameworks import create_model

@@ -25,7 +25,7 @@ import yaml
 from torch import nn
 
 from srkit._core.cards import ModelCard, with_card
-from srkit._core.errors import SrkitError
+from srkit._core.errors import SrkitError, parse_error
 from srkit.blocks import BLOCKS, UPSAMPLERS, build_block, build_upsampler
 from srkit.frameworks.base import Framework, check_interpolation
 from srkit.frameworks.iterative import IterativeUpDown
@@ -204,10 +204,8 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
         raise SrkitError(f"model spec file not found: {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:  # file:line:column: problem (counted from 1, as editors do)
-        mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        raise SrkitError(f"{where}: cannot parse YAML: {problem or str(err).splitlines()[0]}") from None
+    except yaml.YAMLError as err:
+        raise SrkitError(parse_error(path, err)) from None
     if not isinstance(data, Mapping):
         raise SrkitError(f"{path} must hold a mapping (a model spec), got {type(data).__name__}")
     return data.get("model", data) if isinstance(data.get("model"), Mapping) else data

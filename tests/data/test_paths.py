@@ -14,7 +14,7 @@ from PIL import Image
 from srkit import SrkitError
 from srkit.cli.main import main
 from srkit.engine import load_config, load_run
-from srkit.engine.paths import resolve_data_path
+from srkit.data.paths import resolve_data_path
 
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "train" / "espcn_quick.yaml"
 

@@ -1,6 +1,7 @@
-"""Where a training config's data folders are: one rule, and a note of where each was found.
+"""Where data folders are: one rule, and a note of where each was found.
 
-The rule (docs/training.md, "Data paths"), for ``data.train``, ``data.lr_train`` and ``data.val``:
+The rule (docs/training.md, "Data paths"), for a training config's ``data.train``, ``data.lr_train`` and
+``data.val``, and for the ``--data``/``--lr`` folders of ``srkit eval`` and ``srkit bench``:
 
 1. an absolute path (``~`` expanded) is used as it is;
 2. a path that starts with ``../shared/data/`` (the team's data convention, used by the recipes in ``configs/``)
