@@ -13,7 +13,7 @@ DRRN (jt827859032/DRRN-pytorch, yjn870/DRRN-pytorch), SRResNet (Lornatang/SRGAN-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,13 +31,7 @@ from srkit.frameworks.base import interpolate
 State = dict[str, torch.Tensor]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread (several contend on a busy machine: 100x slower, nothing gained)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------------------- official layouts

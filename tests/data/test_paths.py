@@ -3,28 +3,21 @@ the current folder; a missing folder is one line naming the path tried and the v
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from srkit import SrkitError
 from srkit.cli.main import main
-from srkit.engine import load_config, load_run
 from srkit.data.paths import resolve_data_path
+from srkit.engine import load_config, load_run
 
 RECIPE = Path(__file__).resolve().parents[2] / "configs" / "train" / "espcn_quick.yaml"
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _images(folder: Path, n: int = 2, size: int = 40) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,14 +13,7 @@ from PIL import Image
 from srkit import SrkitError
 from srkit.degradations.jpeg import JPEGCompression, JPEGParams, apply_jpeg, jpeg_compress, sample_jpeg
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """These tensors are tiny: one thread avoids OpenMP hand-offs, which dominate on a busy shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _image(channels: int = 3, size: int = 48) -> torch.Tensor:

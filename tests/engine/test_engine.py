@@ -16,36 +16,16 @@ import torch
 import yaml
 from PIL import Image
 from safetensors.torch import load_file
+from tiny_run import tiny_config
 
 import srkit
 from srkit import SrkitError
 from srkit.engine import config_from_dict, config_to_dict, load_checkpoint, load_config, lr_factor, train
 from srkit.engine.config import ScheduleConfig, apply_overrides
 
-TINY_SPEC = {"framework": "post", "n_feats": 8, "body": [{"block": "resblock"}], "upsampler": {"type": "subpixel"}}
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("hr")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        small = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
-        Image.fromarray(small).resize((48, 48), Image.Resampling.BICUBIC).save(folder / f"{i}.png")
-    return folder
-
 
 def _config(images: Path, out: Path, **extra: Any) -> dict[str, Any]:
-    cfg: dict[str, Any] = {
-        "model": {"spec": TINY_SPEC, "scale": 2},
-        "data": {"train": [str(images)], "patch_size": 8, "batch_size": 4, "workers": 0},
-        "steps": 12,
-        "ckpt_every": 4,
-        "log_every": 1,
-        "output": str(out),
-    }
-    cfg.update(extra)
-    return cfg
+    return tiny_config(images, out, **extra)
 
 
 def test_config_validation() -> None:

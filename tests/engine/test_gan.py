@@ -11,62 +11,33 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from PIL import Image
+from tiny_run import tiny_config
 
 from srkit import SrkitError
 from srkit.archs import build_discriminator
+from srkit.data.paths import resolve_data_paths
 from srkit.engine import config_from_dict, load_checkpoint, train
 from srkit.engine.loop import _batches
-from srkit.engine.paths import resolve_data_paths
 from srkit.engine.run import Run
 from srkit.losses import GANLoss
 
-TINY_SPEC = {"framework": "post", "n_feats": 8, "body": [{"block": "resblock"}], "upsampler": {"type": "subpixel"}}
 TINY_D = {"gan": "ragan", "discriminator": "unet_discriminator", "discriminator_options": {"n_feats": 8}}
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # subprocesses compute like this process (see one_thread)
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """One torch thread: tiny convolutions on a busy shared CPU run an order of magnitude faster, and the runs
-    compared bit for bit use the same thread count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("hr")
-    rng = np.random.default_rng(3)
-    for i in range(4):
-        small = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
-        Image.fromarray(small).resize((48, 48), Image.Resampling.BICUBIC).save(folder / f"{i}.png")
-    return folder
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _gan_config(images: Path, out: Path, **extra: Any) -> dict[str, Any]:
-    cfg: dict[str, Any] = {
-        "model": {"spec": TINY_SPEC, "scale": 2},
-        "data": {"train": [str(images)], "patch_size": 8, "batch_size": 4, "workers": 0},
-        "loss": {**TINY_D, "perceptual_weight": 1.0},
-        "optim": {"grad_clip": 10.0},
-        "steps": 6,
-        "ckpt_every": 3,
-        "log_every": 1,
-        "output": str(out),
-    }
-    cfg.update(extra)
+    cfg = tiny_config(images, out, loss={**TINY_D, "perceptual_weight": 1.0}, optim={"grad_clip": 10.0})
+    cfg.update({"steps": 6, "ckpt_every": 3, **extra})
     return cfg
 
 

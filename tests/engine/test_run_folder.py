@@ -5,51 +5,22 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import torch
-from PIL import Image
+from tiny_run import tiny_config
 
 from srkit import SrkitError
 from srkit.engine import config_from_dict, load_checkpoint, save_checkpoint, train
 from srkit.engine import loop as loop_module
 from srkit.engine.run import Run
 
-TINY_SPEC = {"framework": "post", "n_feats": 8, "body": [{"block": "resblock"}], "upsampler": {"type": "subpixel"}}
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("hr")
-    rng = np.random.default_rng(5)
-    for i in range(3):
-        Image.fromarray((rng.random((24, 24, 3)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
-    return folder
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _config(images: Path, out: Path, **extra: Any) -> Any:
-    cfg: dict[str, Any] = {
-        "model": {"spec": TINY_SPEC, "scale": 2},
-        "data": {"train": [str(images)], "patch_size": 8, "batch_size": 2, "workers": 0},
-        "steps": 4,
-        "ckpt_every": 2,
-        "log_every": 1,
-        "output": str(out),
-    }
-    cfg.update(extra)
-    return config_from_dict(cfg)
+    return config_from_dict(tiny_config(images, out, **{"steps": 4, "ckpt_every": 2, **extra}))
 
 
 def _fail_at(monkeypatch: pytest.MonkeyPatch, at: int, error: BaseException) -> None:
