@@ -21,7 +21,7 @@ from PIL import Image
 
 from srkit._core.errors import SrkitError
 from srkit.functional.image import modcrop
-from srkit.functional.resize import KERNEL_NAMES, Resize, _apply_pass, _Pass, _plan, imresize
+from srkit.functional.resize import KERNEL_NAMES, Resize, _apply_pass, _Pass, _plan, _resize_nhw, imresize
 
 KERNELS = ("bicubic", "bilinear", "nearest", "lanczos2", "lanczos3")
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
@@ -689,3 +689,34 @@ def test_cuda_equals_cpu(scale: float, kernel: str) -> None:
     torch.testing.assert_close(out.cpu(), imresize(x, scale, kernel=kernel), rtol=0, atol=1e-5)
     u8 = torch.randint(0, 256, (3, 33, 29), dtype=torch.uint8)
     assert torch.equal(imresize(u8.cuda(), scale, kernel=kernel).cpu(), imresize(u8, scale, kernel=kernel))
+
+
+@SETTINGS
+@given(n_in=st.integers(1, 300), n_out=st.integers(1, 300), kernel=kernels, antialias=st.booleans(), seed=seeds)
+def test_chunk_path_equals_gather_path(n_in: int, n_out: int, kernel: str, antialias: bool, seed: int) -> None:
+    """Sizes whose weights do not repeat (e.g. 638 / 765) run as matrix products over input windows, with the
+    same numbers as gathering tap by tap."""
+    plan = _plan(n_in, n_out, n_out / n_in, kernel, antialias)
+    assume(plan.chunk_mats is not None)
+    gather = _Pass(n_in, n_out, plan.weights, plan.indices)
+    rng = np.random.default_rng(seed)
+    for dim, shape in ((1, (2, n_in, 5)), (2, (2, 5, n_in))):
+        x = torch.from_numpy(rng.random(shape))
+        chunk_out = _apply_pass(x, plan, dim)
+        assert chunk_out.shape == _apply_pass(x, gather, dim).shape and chunk_out.is_contiguous()
+        torch.testing.assert_close(chunk_out, _apply_pass(x, gather, dim), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(765, 638), (1203, 1002), (7, 3), (3, 50)])
+def test_weights_that_do_not_repeat_take_the_chunk_path(n_in: int, n_out: int) -> None:
+    plan = _plan(n_in, n_out, n_out / n_in, "bicubic", True)
+    assert plan.head is None and plan.chunk_mats is not None
+    x = torch.rand(3, n_in, n_in)
+    gather = _Pass(n_in, n_out, plan.weights, plan.indices)
+    want = _apply_pass(_apply_pass(x, gather, 1), gather, 2)
+    torch.testing.assert_close(imresize(x, size=(n_out, n_out)), want, rtol=0, atol=2e-6)
+    u8 = (x * 255).round().to(torch.uint8)
+    size, scales = (n_out, n_out), (n_out / n_in, n_out / n_in)
+    ref = _resize_nhw(u8.double(), size, scales, "bicubic", True, 255.0)  # float64, rounded after each pass
+    got = imresize(u8, size=size).double()
+    assert (got - ref).abs().max() <= 1 and (got != ref).double().mean() < 1e-3  # ties at .5 only

@@ -11,8 +11,10 @@ The rules follow MATLAB's ``imresize`` exactly (see ``docs/evaluation.md``):
   pass**, floating-point images stay unrounded.
 
 Speed: when the kernel weights repeat with a short period (every integer scale factor, and simple fractions such
-as 2/3), a pass is one strided convolution over a mirror-padded view; otherwise taps are gathered one at a time.
-Both give the same numbers.
+as 2/3), a pass is one strided convolution over a mirror-padded view; otherwise (e.g. 638 / 765, what x2.5 of a
+255-pixel side through a x3 model asks for) the outputs are cut into chunks of 32, and each chunk is one small
+matrix product over the contiguous input window it reads (7x faster than gathering tap by tap, measured). All
+paths give the same numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ Array = TypeVar("Array", np.ndarray, torch.Tensor)
 KernelName = Literal["bicubic", "bilinear", "nearest", "lanczos2", "lanczos3", "lanczos"]
 
 _MAX_PERIOD = 64  # longest weight period handled by the block (matrix product) path
+_CHUNK = 32  # outputs per matrix product when the weights do not repeat (measured best of 8/16/32/64 on widths)
 # uint8 images are computed in float32: exact for the sums of 8-bit values with these weights up to ~1e-5, and
 # measured to give the same pixels as float64 on MATLAB's own LR images (tests/functional/test_resize.py).
 _INTEGER_WORK_DTYPE = torch.float32
@@ -86,6 +89,9 @@ class _Pass:
     input, cut into blocks of ``block`` input samples, is multiplied by two small matrices, ``head`` for the
     block itself and ``tail`` for the start of the next one; ``start`` is the (possibly negative) first input
     index of the padded range and ``blocks`` the number of output blocks.
+    Chunk form (weights that do not repeat): output chunk ``c`` (``_CHUNK`` outputs) is the input window of
+    ``span`` samples from ``chunk_starts[c]`` (mirrored outside the input) times ``chunk_mats[c]``,
+    ``(span, _CHUNK)``.
     """
 
     in_length: int
@@ -96,6 +102,8 @@ class _Pass:
     tail: np.ndarray | None = None  # (overlap, outputs per block)
     start: int = 0
     blocks: int = 0
+    chunk_starts: tuple[int, ...] = ()
+    chunk_mats: np.ndarray | None = None  # (chunks, span, _CHUNK)
 
 
 def _mirror(indices: np.ndarray, length: int) -> np.ndarray:
@@ -118,6 +126,21 @@ def _find_period(weights: np.ndarray, left: np.ndarray) -> tuple[int, int] | Non
         ):
             return period, stride
     return None
+
+
+def _chunk_matrices(weights: np.ndarray, left: np.ndarray) -> tuple[tuple[int, ...], np.ndarray]:
+    """The chunk form of weights that do not repeat: each chunk's first input and its ``(span, _CHUNK)`` matrix,
+    ``span`` the longest input window of a chunk; weights land where their taps are, zeros elsewhere."""
+    out, taps = weights.shape
+    firsts = list(range(0, out, _CHUNK))
+    starts = [int(left[o]) for o in firsts]
+    span = max(int(left[min(o + _CHUNK, out) - 1]) + taps - a for o, a in zip(firsts, starts, strict=True))
+    mats = np.zeros((len(firsts), span, _CHUNK))
+    for c, (o, a) in enumerate(zip(firsts, starts, strict=True)):
+        for j in range(min(_CHUNK, out - o)):
+            at = int(left[o + j]) - a
+            mats[c, at : at + taps, j] = weights[o + j]
+    return tuple(starts), mats
 
 
 def _block_matrices(
@@ -173,7 +196,8 @@ def _plan(in_length: int, out_length: int, scale: float, kernel: str, antialias:
     mirrored = _mirror(idx.astype(np.int64) - 1, in_length)
     period = _find_period(weights, left0)
     if period is None:
-        return _Pass(in_length, out_length, weights, mirrored)
+        starts, mats = _chunk_matrices(weights, left0)
+        return _Pass(in_length, out_length, weights, mirrored, chunk_starts=starts, chunk_mats=mats)
     head, tail, per_block = _block_matrices(weights, left0, *period)
     blocks = -(-out_length // per_block)
     return _Pass(in_length, out_length, weights, mirrored, head, tail, int(left0[0]), blocks)
@@ -200,6 +224,8 @@ def _apply_pass(x: torch.Tensor, plan: _Pass, dim: int) -> torch.Tensor:
     """Resize ``x`` (N, H, W) float along ``dim`` (1 = height, 2 = width)."""
     if plan.head is not None and plan.tail is not None:
         return _apply_blocks(x, plan, dim)
+    if plan.chunk_mats is not None:
+        return _apply_chunks(x, plan, dim)
     idx = torch.as_tensor(plan.indices, device=x.device)
     w = torch.as_tensor(plan.weights, dtype=x.dtype, device=x.device)
     shape = (-1, 1) if dim == 1 else (1, -1)
@@ -207,6 +233,22 @@ def _apply_pass(x: torch.Tensor, plan: _Pass, dim: int) -> torch.Tensor:
     for k in range(1, idx.shape[1]):
         out.addcmul_(x.index_select(dim, idx[:, k]), w[:, k].reshape(shape))
     return out
+
+
+def _apply_chunks(x: torch.Tensor, plan: _Pass, dim: int) -> torch.Tensor:
+    """Chunk form of a pass: one matrix product per chunk of outputs over the input window it reads, a view of
+    ``x`` inside the input (only the border windows are mirror-padded copies)."""
+    assert plan.chunk_mats is not None
+    mats = torch.as_tensor(plan.chunk_mats, dtype=x.dtype, device=x.device)
+    span, length = mats.shape[1], x.shape[dim]
+    pieces = []
+    for c, start in enumerate(plan.chunk_starts):
+        inside = start >= 0 and start + span <= length
+        window = x.narrow(dim, start, span) if inside else _padded(x, dim, start, span)
+        pieces.append(torch.matmul(window, mats[c]) if dim == 2 else torch.matmul(mats[c].T, window))
+    last = plan.out_length - (len(pieces) - 1) * _CHUNK
+    pieces[-1] = pieces[-1].narrow(dim, 0, last)
+    return torch.cat(pieces, dim)
 
 
 def _apply_blocks(x: torch.Tensor, plan: _Pass, dim: int) -> torch.Tensor:

@@ -206,8 +206,8 @@ def _as_tensor(pixels: np.ndarray) -> Tensor:
     Raises:
         SrkitError: another dtype, or float values that are not finite or outside [0, 1] (never clipped silently).
     """
-    if pixels.dtype == np.uint8:
-        t = torch.from_numpy(np.ascontiguousarray(pixels))
+    if pixels.dtype == np.uint8:  # a read-only array (np.asarray of a PIL image) is copied: torch warns otherwise
+        t = torch.from_numpy(np.ascontiguousarray(pixels) if pixels.flags.writeable else pixels.copy())
     elif pixels.dtype == np.uint16:
         t = torch.from_numpy(pixels.astype(np.float32) / 65535.0)
     elif np.issubdtype(pixels.dtype, np.floating):
@@ -378,11 +378,15 @@ class Upscaler:
         model_scale, size = self.plan(h, w, scale)
         exact = size == (h * model_scale, w * model_scale)
         work = pixels.dtype if pixels.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
-        out = np.empty((h * model_scale, w * model_scale, pixels.shape[2]), work if exact else np.float32)
-        for y0, y1, rows in self.bands(pixels, model_scale, on_tile=on_tile):
-            out[y0:y1] = quantize(rows, work if exact else np.dtype(np.float32))
-        if not exact:
-            out = quantize(imresize(torch.from_numpy(out).permute(2, 0, 1), size=size)[None], work)
+        if exact:
+            out = np.empty((h * model_scale, w * model_scale, pixels.shape[2]), work)
+            for y0, y1, rows in self.bands(pixels, model_scale, on_tile=on_tile):
+                out[y0:y1] = quantize(rows, work)
+        else:  # the model's output in float32, channels first (contiguous for the resize), clipped as quantize
+            chw = torch.empty((pixels.shape[2], h * model_scale, w * model_scale))
+            for y0, y1, rows in self.bands(pixels, model_scale, on_tile=on_tile):
+                chw[:, y0:y1] = rows[0].clamp_(0.0, 1.0)
+            out = quantize(imresize(chw, size=size)[None], work)
         return out.astype(pixels.dtype, copy=False)  # float16 / float64 back from float32
 
     def stream(
