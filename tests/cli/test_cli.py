@@ -197,3 +197,20 @@ def test_bad_scale_is_one_line_error(capsys: pytest.CaptureFixture[str], scale: 
     assert out == ""
     assert len(err.splitlines()) == 1, err
     assert err.startswith("srkit: error: ")
+
+
+def test_bench_progress_is_plain_lines_in_logs_and_a_bar_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import srkit._core.progress as progress
+
+    argv = ["bench", "--scale", "4", "--method", "bicubic"]
+    monkeypatch.setitem(progress.Progress.__init__.__kwdefaults__, "interval", 0.0)  # a line per image
+    code, _, err = _cli(argv, capsys)  # captured stderr: not a terminal
+    assert code == 0 and "\r" not in err and "img/s" not in err and "?it" not in err
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("bicubic: ") and "/3 imgs" in line for line in lines), err
+    assert _cli([*argv, "--no-progress"], capsys)[2] == ""
+    monkeypatch.setattr(progress, "is_terminal", lambda stream=None: True)
+    code, _, err = _cli(argv, capsys)
+    assert code == 0 and "img" in err and "\r" in err  # tqdm's bar

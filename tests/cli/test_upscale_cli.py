@@ -231,3 +231,24 @@ def test_tile_zero_means_none_as_in_the_api(tmp_path: Path, none: str) -> None:
 
     want = srkit.upscale(np.asarray(Image.open(src)), 2, "srkit_fast", tile=0)
     np.testing.assert_array_equal(np.asarray(Image.open(out)), want)
+
+
+def test_progress_is_plain_lines_in_logs_and_a_bar_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import srkit._core.progress as progress
+
+    src = _photo(tmp_path / "p.png", size=(200, 90))
+    argv = ["upscale", str(src), "--scale", "2", "--model", "srkit_fast", "--tile", "80", "--overwrite"]
+    monkeypatch.setitem(progress.Progress.__init__.__kwdefaults__, "interval", 0.0)  # a line per tile
+    assert main(argv) == 0
+    err = capsys.readouterr().err  # captured: not a terminal
+    assert "\r" not in err and "tile/s" not in err and "0tile" not in err
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("p.png: ") and "/6 tiles" in line for line in lines), err  # 3 x 2 tiles
+    for quiet in ("--no-progress", "-q"):
+        assert main([*argv, quiet]) == 0
+        assert capsys.readouterr().err == ""
+    monkeypatch.setattr(progress, "is_terminal", lambda stream=None: True)
+    assert main(argv) == 0
+    assert "tile" in capsys.readouterr().err  # tqdm's bar

@@ -97,7 +97,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", metavar="FILE", help="write the results, per image, as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
     p.add_argument("--per-image", action="store_true", help="print and write (CSV) one row per image")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress (default: a bar on a terminal, a plain line every 30 s in logs)",
+    )
     p.set_defaults(run=run)
 
 

@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 import srkit
+from srkit._core.progress import Progress
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 from srkit.inference.api import upscale_file
 from srkit.inference.upscale import MAX_SCALE, default_output, describe
@@ -87,7 +86,11 @@ def add_parser(sub: Any) -> None:
         default=DEFAULT_MAX_PIXELS,
         help=f"refuse inputs with more pixels (decompression bombs; default {DEFAULT_MAX_PIXELS})",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress (default: a bar on a terminal, a plain line every 30 s in logs)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
 
@@ -160,15 +163,15 @@ def run(args: argparse.Namespace) -> int:
     up = srkit.Upscaler(
         args.model, device=args.device, precision=args.precision, tile=args.tile, overlap=args.overlap, tta=args.tta
     )
-    show = not (args.no_progress or args.quiet)
+    show = False if (args.no_progress or args.quiet) else None  # None: a bar on a terminal, plain lines in logs
     start, mp_in, mp_out, failed = time.perf_counter(), 0.0, 0.0, 0
     for src, dst in zip(inputs, targets, strict=True):
-        bar = tqdm(total=0, desc=src.name, unit="tile", disable=not show, leave=False, file=sys.stderr)
+        bar = Progress(desc=src.name, unit="tile", show=show, leave=False)
 
-        def on_tile(done: int, total: int, bar: tqdm = bar) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+        def on_tile(done: int, total: int, bar: Progress = bar) -> None:
+            if bar.total != total:
+                bar.set_total(total)
+            bar.moveto(done)
 
         try:
             (h, w), (oh, ow) = upscale_file(

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm import tqdm
 
 from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
+from srkit._core.progress import Progress
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
 from srkit.degradations import PROTOCOLS
 from srkit.evaluation.methods import SRMethod
@@ -121,7 +121,8 @@ def evaluate(
         sets: benchmark sets.
         scales: integer scale factors.
         protocol: degradation and metric options.
-        progress: show a progress bar (None: only on a terminal).
+        progress: None (default) or True: a bar on a terminal, a plain line every 30 s otherwise (logs);
+            False: nothing.
 
     Returns:
         One :class:`SetResult` per (set, scale), in the order given.
@@ -130,25 +131,18 @@ def evaluate(
         check_scale("a benchmark", scale)
     total = sum(len(s) for s in sets) * len(scales)
     results: list[SetResult] = []
-    with tqdm(
-        total=total,
-        desc=method.name,
-        unit="img",
-        disable=(None if progress is None else not progress),
-        leave=False,
-    ) as bar:
+    with Progress(total=total, desc=method.name, unit="img", show=None if progress else progress, leave=False) as bar:
         for bench in sets:
             for scale in scales:
                 images = []
                 for pair in bench.pairs(scale, protocol.degradation, seed=protocol.seed):
-                    bar.set_postfix_str(f"{bench.name} x{scale} {pair.name}")
                     check_scorable(pair, scale)
                     start = time.perf_counter()
                     sr = method.upscale(pair.lr, scale)
                     seconds = time.perf_counter() - start
                     p, s = score(sr, pair, scale, protocol)
                     images.append(ImageResult(pair.name, p, s, seconds))
-                    bar.update()
+                    bar.update(set=f"{bench.name} x{scale}", image=pair.name)
                 results.append(_summarise(method.name, bench.name, scale, images))
     return results
 
