@@ -21,8 +21,28 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 def test_models_lists_the_zoo(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["models", "--no-flops"], capsys)
     assert code == 0
-    names = [line.split()[0] for line in out.splitlines()[2:]]
-    assert len(names) >= 25 and {"edsr_baseline", "rcan", "imdn", "swinir", "espcn"} <= set(names)
+    zoo = out.split("architectures (")[1].splitlines()
+    names = [line.split()[0] for line in zoo[3:]]
+    assert len(names) >= 25 and {"edsr_baseline", "rcan", "imdn", "swinir", "espcn", "srkit_net"} <= set(names)
+
+
+def test_models_lists_the_shipped_models_with_their_card_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    import srkit
+
+    code, out, _ = _run(["models", "--no-flops"], capsys)
+    assert code == 0 and out.startswith("shipped models")
+    shipped = out.split("\n\n")[0].splitlines()[3:]
+    assert [line.split()[0] for line in shipped] == srkit.shipped_models() == ["srkit", "srkit_fast"]
+    for line in shipped:
+        card = srkit.load_model(line.split()[0]).card
+        assert card.training["Set5 x4"] in line and card.training["Set14 x4"] in line
+    assert "srkit_net" in shipped[0] and "default" in shipped[0]
+
+
+@pytest.mark.parametrize("name", ["srkit", "srkit_fast"])
+def test_models_shows_a_shipped_card_under_its_name(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, out, _ = _run(["models", name, "--no-flops"], capsys)
+    assert code == 0 and out.startswith(f"{name}: ") and "srkit's shipped weights:" in out and "Set5 x4: " in out
 
 
 def test_models_card_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import srkit
 from srkit._core.fileio import atomic_write_text, check_output_path
-from srkit.archs.shipped import SHIPPED
+from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "models",
-        help="list the model zoo (parameters, FLOPs, scales, published numbers)",
-        description="List srkit's registered SR models with their cards. FLOPs are for one forward pass on one "
-        "64x64 LR input (--size) at the model's first scale, counted without running the model.",
+        help="list srkit's shipped models and the model zoo (parameters, FLOPs, scales, published numbers)",
+        description="List srkit's shipped models (trained weights in the package: srkit, srkit_fast) with their "
+        "measured Set5 x4 figures, then the registered SR architectures with their cards. FLOPs are for one "
+        "forward pass on one 64x64 LR input (--size) at the model's first scale, counted without running the "
+        "model.",
     )
-    p.add_argument("names", nargs="*", metavar="NAME", help="show these models in full (default: list all)")
+    p.add_argument(
+        "names", nargs="*", metavar="NAME", help="show these models in full, shipped names included (default: list all)"
+    )
     p.add_argument("--size", type=int, default=64, help="LR input size for the FLOPs column (default 64)")
     p.add_argument("--no-flops", action="store_true", help="skip counting FLOPs (faster)")
     p.add_argument("--json", metavar="FILE", help="also write the cards as JSON")
@@ -45,27 +50,58 @@ def run(args: argparse.Namespace) -> int:
         for card, flops in rows:
             _show(card, flops, args.size)
     else:
+        _print_shipped()
+        print()
+        print("architectures (srkit.build_model(NAME) untrained, or a checkpoint file; srkit models NAME for a card):")
         header = ("name", "arch", "scales", "channels", "params", f"GFLOPs ({args.size}px)")
-        table = [header] + [
-            (
-                c.name,
-                c.arch,
-                ",".join(f"x{s}" for s in c.scales),
-                f"{c.in_channels}->{c.out_channels}",
-                _params(c),
-                "?" if f is None else f"{f / 1e9:.3g}",
-            )
-            for c, f in rows
-        ]
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        for i, r in enumerate(table):
-            print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
-            if i == 0:
-                print("  ".join("-" * w for w in widths))
+        _print_table(
+            header,
+            [
+                (
+                    c.name,
+                    c.arch,
+                    ",".join(f"x{s}" for s in c.scales),
+                    f"{c.in_channels}->{c.out_channels}",
+                    _params(c),
+                    "?" if f is None else f"{f / 1e9:.3g}",
+                )
+                for c, f in rows
+            ],
+        )
     if args.json:
         payload = [{**_card_dict(c), "flops": f, "flops_input": args.size} for c, f in rows]
         atomic_write_text(args.json, json.dumps(payload, indent=2, default=str) + "\n")
     return 0
+
+
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for i, r in enumerate(table):
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _print_shipped() -> None:
+    """srkit's shipped models with the figures their cards record (measured with ``srkit bench``)."""
+    print("shipped models (trained weights in the package; srkit.load_model(NAME), srkit upscale --model NAME):")
+    rows = []
+    for name in srkit.shipped_models():
+        card = _card(name)
+        tier = "default, quality tier" if name == DEFAULT_MODEL else "fast tier"
+        rows.append(
+            (
+                name,
+                SHIPPED[name][0],
+                ",".join(f"x{s}" for s in card.scales),
+                _params(card).split("/")[0],
+                card.training.get("Set5 x4", "?"),
+                card.training.get("Set14 x4", "?"),
+                tier,
+            )
+        )
+    _print_table(("name", "architecture", "scales", "params", "Set5 x4", "Set14 x4", ""), rows)
 
 
 def _card(name: str) -> srkit.ModelCard:
