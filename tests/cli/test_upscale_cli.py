@@ -252,3 +252,17 @@ def test_progress_is_plain_lines_in_logs_and_a_bar_on_a_terminal(
     monkeypatch.setattr(progress, "is_terminal", lambda stream=None: True)
     assert main(argv) == 0
     assert "tile" in capsys.readouterr().err  # tqdm's bar
+
+
+def test_the_bf16_cost_is_the_same_measured_figure_in_help_readme_and_docs(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    main(["upscale", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    figure = "within 0.003 dB of fp32, single images within 0.01 dB"
+    assert figure in help_text
+    for doc in ("README.md", "docs/upscaling.md", "docs/performance.md"):
+        text = " ".join((root / doc).read_text(encoding="utf-8").split())
+        assert figure in text, doc
+        assert not re.search(r"at most 0\.0\d+ dB below fp32|<= 0\.0\d+ dB", text), doc

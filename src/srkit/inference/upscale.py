@@ -88,8 +88,8 @@ def _native_bf16() -> bool:
 
 def auto_precision(card: ModelCard, device: torch.device) -> str:
     """``"bf16"`` for a model whose card allows bf16 and keeps its image path in float32 (``float32_io``:
-    srkit's own networks, bf16 convolutions with a float32 anchor, at most 0.01 dB below fp32 on Set5/Set14,
-    measured) on a CPU with native bf16; ``"fp32"`` otherwise."""
+    srkit's own networks, bf16 convolutions with a float32 anchor: Set5/Set14 means within 0.003 dB of fp32, single
+    images within 0.01 dB, measured) on a CPU with native bf16; ``"fp32"`` otherwise."""
     mixed = card.float32_io and card.bf16
     return "bf16" if mixed and device.type == "cpu" and _native_bf16() else "fp32"
 
