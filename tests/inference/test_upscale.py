@@ -210,3 +210,11 @@ def test_shipped_models_load_with_their_training_card(name: str) -> None:
 def test_unknown_model_name_is_a_clear_error() -> None:
     with pytest.raises(srkit.SrkitError):
         Upscaler("no_such_model")
+
+
+def test_auto_tiles_never_fall_under_four_overlaps() -> None:
+    """Streaming a very wide image caps the band's memory, but not below the smallest sensible tile."""
+    up = Upscaler("srkit")
+    least = 4 * (2 * up.card.receptive_field + 8)  # MIN_TILE_OVERLAPS x the default overlap
+    assert up.tile_for(40_000, 3, 4, streaming=True) == least  # the 1 GiB band would allow only 64
+    assert up.tile_for(1_000, 3, 4, streaming=True) > least

@@ -1,11 +1,11 @@
 """Training: typed configs, recipes (the losses of one step), the resumable loop, checkpoints, EMA, schedules,
 data paths."""
 
+from srkit.data.paths import resolve_data_path
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_from_dict, config_to_dict, load_config
 from srkit.engine.ema import EMA
 from srkit.engine.loop import TrainResult, build_network, load_run, train, validate
-from srkit.data.paths import resolve_data_path
 from srkit.engine.recipes import GANRecipe, Player, SupervisedRecipe
 from srkit.engine.schedule import lr_factor
 

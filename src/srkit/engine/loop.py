@@ -30,13 +30,13 @@ from srkit._core.fileio import atomic_path
 from srkit._core.progress import Progress
 from srkit.data.benchmark import BenchmarkSet
 from srkit.data.loader import make_loader
+from srkit.data.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.data.train import TrainPatches
 from srkit.degradations import bsrgan, degrade_batch, real_esrgan
 from srkit.engine.checkpoint import load_checkpoint
 from srkit.engine.config import TrainConfig
 from srkit.engine.distributed import init_distributed
 from srkit.engine.ema import EMA
-from srkit.data.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.engine.plot import plot_curves
 from srkit.engine.recipes import MODEL
 from srkit.engine.run import LOG_FIELDS, Run, build_network

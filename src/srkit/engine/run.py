@@ -21,10 +21,10 @@ from srkit._core.cards import ModelCard, card_of
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_write_text
 from srkit.archs import build_model
+from srkit.data.paths import DataPaths
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
-from srkit.data.paths import DataPaths
 from srkit.engine.recipes import MODEL, GANRecipe, Recipe, SupervisedRecipe, adamw
 from srkit.engine.schedule import lr_factor
 from srkit.frameworks import create_model

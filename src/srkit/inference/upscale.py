@@ -42,7 +42,15 @@ from srkit.archs import load_model
 from srkit.archs.shipped import DEFAULT_MODEL
 from srkit.functional.color import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from srkit.functional.resize import imresize
-from srkit.inference.tiling import ProgressFn, TileArg, auto_tile_size, check_tile, default_overlap, iter_tiles
+from srkit.inference.tiling import (
+    MIN_TILE_OVERLAPS,
+    ProgressFn,
+    TileArg,
+    auto_tile_size,
+    check_tile,
+    default_overlap,
+    iter_tiles,
+)
 
 __all__ = [
     "MAX_SCALE",
@@ -319,7 +327,9 @@ class Upscaler:
 
     def tile_for(self, width: int, channels: int, model_scale: int, *, streaming: bool) -> int | None:
         """The LR tile size to use: the configured one; for ``"auto"``, from free memory, and when streaming also
-        small enough that the blended output band (float32, the full output width) stays under 1 GiB."""
+        small enough that the blended output band (float32, the full output width) stays under 1 GiB, but never
+        under ``MIN_TILE_OVERLAPS`` overlaps (smaller tiles recompute most of the image: for inputs wider than
+        about 10,000 pixels the band then takes more than 1 GiB rather than many times the time)."""
         if self.tile != "auto":
             return self.tile
         pipe = self.pipeline(channels, model_scale)
@@ -329,7 +339,9 @@ class Upscaler:
         if streaming:
             per_row = width * model_scale * model_scale * (channels + 1) * 4 * 2  # output + weights, cat copy
             size = min(size, max(64, _BAND_BYTES // max(per_row, 1)))
-        return size
+        overlap = self.overlap if self.overlap is not None else default_overlap(pipe.card.receptive_field)
+        least = -(-MIN_TILE_OVERLAPS * overlap // pipe.card.multiple_of) * pipe.card.multiple_of
+        return max(size, least)
 
     def bands(
         self,

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from srkit._core.errors import SrkitError
+from srkit._core.torchload import load_tensors
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "VGG19_LAYERS", "FeatureNetwork", "SRKitFeatures", "VGG19Features"]
 
@@ -204,11 +205,7 @@ class VGG19Features(FeatureNetwork):
 def _read_state_dict(path: Path) -> Mapping[str, torch.Tensor]:
     if not path.is_file():
         raise SrkitError(f"VGG19 weights file not found: {path} (srkit does not download it; give its path)")
-    try:
-        state: Any = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # any reader failure is the file's fault: say which file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SrkitError(f"cannot read VGG19 weights from {path}: {first}") from None
+    state: Any = load_tensors(path, what="VGG19 weights")  # tensors only; never advises unsafe loading
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise SrkitError(f"{path} does not hold a state dict (name -> tensor), got {type(state).__name__}")
     return state
