@@ -93,3 +93,20 @@ def test_the_readme_training_command_runs_from_a_fresh_clone_with_the_variable(
     assert f"# data: ../shared/data/bench/Set5 -> {data / 'bench' / 'Set5'}" in written
     _, config = load_run(clone / "run")
     assert config == load_config(RECIPE, [*overrides, "output=run"])  # the config as written, paths unchanged
+
+
+def test_bench_follows_the_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``srkit bench --data ../shared/data/bench/X`` reads $SRKIT_SHARED_DATA, from any folder."""
+    data = tmp_path / "team"
+    (data / "bench" / "Tiny").mkdir(parents=True)
+    for name in ("a", "b"):
+        Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(data / "bench" / "Tiny" / f"{name}.png")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SRKIT_SHARED_DATA", str(data))
+    assert main(["bench", "--data", "../shared/data/bench/Tiny", "--scale", "2", "--no-progress"]) == 0
+    assert "Tiny" in capsys.readouterr().out
+    monkeypatch.delenv("SRKIT_SHARED_DATA")
+    assert main(["bench", "--data", "../shared/data/bench/Tiny", "--scale", "2", "--no-progress"]) == 1
+    assert "set SRKIT_SHARED_DATA" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from typing import Any
 import srkit
 from srkit._core.fileio import check_output_path
 from srkit.archs.shipped import SHIPPED
+from srkit.data.paths import resolve_data_path
 
 EXAMPLES = """examples:
   srkit bench                                   bicubic on the bundled example images, x2 x3 x4
@@ -141,8 +142,9 @@ def run(args: argparse.Namespace) -> int:
     for path in outputs.values():
         if path is not None:
             check_output_path(path)
-    folders = args.data or [str(srkit.example_folder())]
-    sets = [srkit.BenchmarkSet(f, lr_root=args.lr) for f in folders]
+    folders = [resolve_data_path(f, key="--data").path for f in args.data] if args.data else [srkit.example_folder()]
+    lr_root = resolve_data_path(args.lr, key="--lr").path if args.lr else None  # ../shared/data/...: $SRKIT_SHARED_DATA
+    sets = [srkit.BenchmarkSet(f, lr_root=lr_root) for f in folders]
     protocol = srkit.Protocol(
         degradation=args.degradation,
         test_y_channel=not args.rgb,
