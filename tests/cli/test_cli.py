@@ -124,12 +124,12 @@ def test_python_m_srkit_help(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make_args", "match"),
     [
-        (lambda tmp: ["--data", str(tmp / "missing")], "folder not found"),
+        (lambda tmp: ["--data", str(tmp / "missing")], "--data: not found: "),
         (lambda tmp: ["--data", str(_image_folder(tmp / "empty", []))], "no images in"),
         (lambda tmp: ["--data", str(_image_folder(tmp / "bad", [], ["x.png"]))], "cannot read image"),
         (lambda tmp: ["--method", "srgan9000"], "unknown method 'srgan9000'; available: bicubic"),
         (lambda tmp: ["--rgb", "--y-round"], "--y-round applies to the Y channel"),
-        (lambda tmp: ["--lr", str(tmp / "no_lr")], "LR folder not found"),
+        (lambda tmp: ["--lr", str(tmp / "no_lr")], "--lr: not found: "),
     ],
     ids=["missing-folder", "empty-folder", "corrupt-image", "unknown-method", "rgb-y-round", "missing-lr"],
 )
@@ -214,3 +214,14 @@ def test_bench_progress_is_plain_lines_in_logs_and_a_bar_on_a_terminal(
     monkeypatch.setattr(progress, "is_terminal", lambda stream=None: True)
     code, _, err = _cli(argv, capsys)
     assert code == 0 and "img" in err and "\r" in err  # tqdm's bar
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``srkit models | head -1``: the reader has gone, so writing fails; srkit stops quietly with 141 (128 +
+    SIGPIPE), no BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # what head does after its line
+    with os.fdopen(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(["models", "--no-flops"]) == 141
+    assert capsys.readouterr().err == ""

@@ -126,3 +126,10 @@ def test_export_shipped_models(tmp_path: Path, capsys: pytest.CaptureFixture[str
     out = tmp_path / f"{name}.onnx"
     code, text, _ = _run(["export", name, "--scale", "3", "-o", str(out)], capsys)
     assert code == 0 and out.is_file() and "max difference" in text
+
+
+@pytest.mark.parametrize("name", ["srkit", "srkit_fast"])
+def test_models_shows_a_shipped_card_with_its_flops(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    assert main(["models", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{name}: Srkit") and "FLOPs: unknown" not in out and "G for one 64x64 LR input" in out

@@ -1,13 +1,15 @@
 """``srkit`` command-line entry point: sub-commands, and the one place that turns errors into messages.
 
 A user's mistake (an :class:`srkit.SrkitError`) prints ``srkit: error: <one line>`` and exits with 1; a bad
-command line prints the same kind of line and exits with 2; Ctrl-C exits with 130. Output files are written
+command line prints the same kind of line and exits with 2; Ctrl-C exits with 130; a closed pipe
+(``srkit models | head``) ends quietly with 141. Output files are written
 atomically, so none of these leaves a partial file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -49,12 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit (where Python would print a traceback)
     except srkit.SrkitError as err:
         print(f"srkit: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("srkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (srkit models | head): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout would raise again
+        return 141  # 128 + SIGPIPE
     return code
 
 

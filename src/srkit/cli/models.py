@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     cards = [_card(n) for n in args.names] if args.names else srkit.list_models()
     rows = []
     for card in cards:
-        flops = None if args.no_flops else srkit.model_flops(card.name, size=args.size)
+        registered = SHIPPED[card.name][0] if card.name in SHIPPED else card.name  # srkit -> srkit_net
+        flops = None if args.no_flops else srkit.model_flops(registered, size=args.size)
         rows.append((card, flops))
     if args.names:
         for card, flops in rows:
@@ -131,6 +132,15 @@ def _show(card: srkit.ModelCard, flops: int | None, size: int) -> None:
         f"  FLOPs: {'unknown' if flops is None else f'{flops / 1e9:.2f} G'} for one {size}x{size} LR input "
         f"at x{card.scales[0]}"
     )
+    called = (
+        "forward(x, scale), one model for every scale"
+        if card.multi_scale
+        else ("forward(x, scale)" if card.scale_arg else "forward(x)")
+    )
+    colour = "Y (Cb/Cr by MATLAB bicubic)" if card.color == "y" else "RGB"
+    extra = f"; forward_all: {card.forward_all}" if card.forward_all else ""
+    f32 = "; float32 image path under bf16/fp16" if card.float32_io else ""
+    print(f"  called: {called}; colour {colour}, values in [0, {card.pixel_range:g}]{f32}{extra}")
     print(
         f"  input: multiple of {card.multiple_of}, at least {card.min_size} px; tiling "
         f"{'safe' if card.tiling else 'not safe'} (receptive field {card.receptive_field} px); "

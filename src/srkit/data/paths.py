@@ -74,6 +74,8 @@ def resolve_data_path(given: str | os.PathLike[str], *, key: str = "data path") 
             hint = f"; set {SHARED_VARIABLE} to the team data folder (the one holding train/ and bench/)"
         elif shared:
             hint = f"; {SHARED_VARIABLE} should name the team data folder (the one holding train/ and bench/)"
+        elif found.source == "absolute":
+            hint = ""
         else:
             hint = "; give an absolute path, or run from the folder it is relative to"
         raise SrkitError(f"{key}: not found: {found.describe()}{hint}")
