@@ -48,7 +48,7 @@ def check_scale(owner: str, scale: object, *, allowed: Collection[int] | None = 
         srkit._core.errors.SrkitError: CARN supports scales 2, 3, 4, got 8
     """
     if isinstance(scale, bool) or not isinstance(scale, numbers.Integral):
-        raise SrkitError(f"{owner} needs an integer scale, got {scale!r}")
+        raise SrkitError(f"{owner} needs an integer scale >= {minimum}, got {scale!r}")
     value = int(scale)
     if allowed is not None and value not in allowed:
         raise SrkitError(f"{owner} supports scales {', '.join(map(str, sorted(allowed)))}, got {scale!r}")

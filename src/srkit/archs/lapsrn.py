@@ -58,8 +58,8 @@ SKIPS = ("ss", "ds", "ns")
 
 def _levels(scale: object) -> int:
     """``log2(scale)`` for a power of two >= 2, else an error."""
-    s = check_scale("a Laplacian pyramid network", scale, minimum=2)
-    if s & (s - 1):
+    s = check_scale("a Laplacian pyramid network", scale)
+    if s < 2 or s & (s - 1):
         raise SrkitError(f"Laplacian pyramid networks upscale by a power of two (2, 4, 8...), got {scale!r}")
     return s.bit_length() - 1
 
