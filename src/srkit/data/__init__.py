@@ -4,12 +4,14 @@ from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
 from srkit.data.cache import ImageCache
 from srkit.data.examples import example_folder
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, list_images, read_image, write_image
+from srkit.data.kernelfile import KERNEL_SUFFIXES, check_kernel, read_kernel, write_kernel
 from srkit.data.loader import Batch, RangeSampler, loader_throughput, make_loader
 from srkit.data.train import PatchParams, TrainPatches
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "IMAGE_SUFFIXES",
+    "KERNEL_SUFFIXES",
     "Batch",
     "BenchmarkPair",
     "BenchmarkSet",
@@ -17,10 +19,13 @@ __all__ = [
     "PatchParams",
     "RangeSampler",
     "TrainPatches",
+    "check_kernel",
     "example_folder",
     "list_images",
     "loader_throughput",
     "make_loader",
     "read_image",
+    "read_kernel",
     "write_image",
+    "write_kernel",
 ]

@@ -1,0 +1,17 @@
+"""Blind and unsupervised super-resolution (survey section 4): methods that learn from the test image itself or
+from unpaired data, and super-resolution for an arbitrary blur kernel.
+
+- ZSSR (Shocher et al., CVPR 2018): a small network trained on the test image's own downscaled versions.
+- KernelGAN (Bell-Kligler et al., NeurIPS 2019): the image's own downscaling kernel, estimated by an internal GAN.
+- Deep Image Prior (Ulyanov et al., CVPR 2018): an untrained hourglass network fitted to the LR image.
+- DPSR (Zhang et al., CVPR 2019): half-quadratic splitting with a learned, noise-level-conditioned prior.
+- Degradation learning (Bulat et al., ECCV 2018) and CinCGAN (Yuan et al., CVPRW 2018): trained from unpaired
+  folders with ``srkit train``.
+
+Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, progress) and reports an
+:class:`OptimLog`.
+"""
+
+from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
+
+__all__ = ["Budget", "OptimLog", "optimise", "seeded"]
