@@ -49,3 +49,28 @@ def test_seeded_repeats_and_leaves_the_callers_stream_alone() -> None:
         b = torch.rand(3)
     assert torch.equal(a, b)
     assert torch.equal(torch.rand(1), expected_next)
+
+
+def test_images_in_and_out_keep_dtype_and_layout() -> None:
+    import numpy as np
+
+    from srkit.unsupervised import as_rgb_tensor
+
+    for image in (
+        np.full((6, 7, 3), 200, np.uint8),
+        np.full((6, 7), 40000, np.uint16),
+        np.full((6, 7, 1), 0.25, np.float64),
+    ):
+        x, back = as_rgb_tensor(image)
+        assert x.shape == (1, 3, 6, 7) and x.dtype == torch.float32
+        out = back(x)
+        assert out.dtype == image.dtype and out.shape == image.shape
+        np.testing.assert_allclose(out.astype(float), image.astype(float), atol=1)
+    for bad, match in (
+        (np.zeros((6, 7, 4), np.uint8), "alpha"),
+        (np.full((6, 7), 2.0), r"in \[0, 1\]"),
+        (np.zeros((2, 7), np.uint8), "too small"),
+        (np.zeros((6, 7), np.int32), "uint8, uint16 or float"),
+    ):
+        with pytest.raises(SrkitError, match=match):
+            as_rgb_tensor(bad, name="x.png")

@@ -12,6 +12,7 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 :class:`OptimLog`.
 """
 
+from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
 
-__all__ = ["Budget", "OptimLog", "optimise", "seeded"]
+__all__ = ["Budget", "OptimLog", "SRResult", "as_rgb_tensor", "optimise", "seeded"]
