@@ -1,9 +1,9 @@
 """Degradation models that make LR images from HR ones.
 
-The benchmark protocols (BI, BD, DN on uint8 numpy images, ``classic``) and, for training, blur kernels, noise,
-JPEG and resizing on tensors, each sampled from an explicit ``torch.Generator`` into a frozen parameter object and
-then applied deterministically, composed into pipelines (bicubic, BD, DN, Real-ESRGAN's high-order and BSRGAN's
-shuffled degradations; ``degrade_batch``).
+The benchmark protocols (BI, BD, DN on uint8 numpy images, ``classic``; DIV2KRK's random kernels, ``div2krk``)
+and, for training, blur kernels, noise, JPEG and resizing on tensors, each sampled from an explicit
+``torch.Generator`` into a frozen parameter object and then applied deterministically, composed into pipelines
+(bicubic, BD, DN, Real-ESRGAN's high-order and BSRGAN's shuffled degradations; ``degrade_batch``).
 """
 
 from srkit.degradations.classic import (
@@ -14,6 +14,18 @@ from srkit.degradations.classic import (
     gaussian_kernel,
     image_seed,
     noise_degradation,
+)
+from srkit.degradations.div2krk import (
+    DIV2KRK_SCALES,
+    DIV2KRKParams,
+    aligned_centre,
+    analytic_x4_kernel,
+    apply_div2krk,
+    centre_kernel,
+    div2krk_kernel,
+    kernel_centre,
+    kernel_downscale,
+    sample_div2krk_kernel,
 )
 from srkit.degradations.jpeg import (
     JPEGCompression,
@@ -83,6 +95,7 @@ from srkit.degradations.pipeline import (
 )
 
 __all__ = [
+    "DIV2KRK_SCALES",
     "KERNEL_KINDS",
     "PROTOCOLS",
     "REAL_ESRGAN_FIRST",
@@ -94,6 +107,7 @@ __all__ = [
     "BlurParams",
     "Compose",
     "CorrelatedNoiseParams",
+    "DIV2KRKParams",
     "Degradation",
     "Degrade",
     "GaussianNoiseParams",
@@ -111,9 +125,12 @@ __all__ = [
     "add_correlated_noise",
     "add_gaussian_noise",
     "add_poisson_noise",
+    "aligned_centre",
+    "analytic_x4_kernel",
     "anisotropic_gaussian_kernel",
     "apply_blur",
     "apply_correlated_noise",
+    "apply_div2krk",
     "apply_gaussian_noise",
     "apply_jpeg",
     "apply_poisson_noise",
@@ -124,13 +141,17 @@ __all__ = [
     "blur_degradation",
     "blur_downsample",
     "bsrgan",
+    "centre_kernel",
     "degrade",
     "degrade_batch",
+    "div2krk_kernel",
     "gaussian_kernel",
     "generalized_gaussian_kernel",
     "image_seed",
     "isotropic_gaussian_kernel",
     "jpeg_compress",
+    "kernel_centre",
+    "kernel_downscale",
     "lr_size",
     "motion_kernel",
     "noise_degradation",
@@ -140,6 +161,7 @@ __all__ = [
     "real_esrgan",
     "resize",
     "sample_correlated_noise",
+    "sample_div2krk_kernel",
     "sample_gaussian_noise",
     "sample_jpeg",
     "sample_mixed_kernel",
