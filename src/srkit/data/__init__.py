@@ -1,6 +1,7 @@
-"""Data access: image files (checked reading, atomic writing) and benchmark sets."""
+"""Data access: image files (checked reading, atomic writing), benchmark sets and blind sets with kernels."""
 
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
+from srkit.data.blindset import KernelSetLayout, find_kernel_layout, make_blindset
 from srkit.data.cache import ImageCache
 from srkit.data.examples import example_folder
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, list_images, read_image, write_image
@@ -16,13 +17,16 @@ __all__ = [
     "BenchmarkPair",
     "BenchmarkSet",
     "ImageCache",
+    "KernelSetLayout",
     "PatchParams",
     "RangeSampler",
     "TrainPatches",
     "check_kernel",
     "example_folder",
+    "find_kernel_layout",
     "list_images",
     "loader_throughput",
+    "make_blindset",
     "make_loader",
     "read_image",
     "read_kernel",

@@ -7,6 +7,9 @@ Layouts understood:
   ``image_SRF_4``): every ``*_HR`` file has an ``*_LR`` twin.
 * **Separate LR folder** (``lr_root``): for HR ``name.png`` the LR is ``name.*``, ``namex4.*`` or
   ``X4/namex4.*`` in ``lr_root`` (the DIV2K naming).
+* **Blind sets with kernels** (DIV2KRK's layout, and the sets ``srkit blindset`` makes): ``gt/``, ``lr_x2/``,
+  ``lr_x4/`` and optionally ``gt_k_x2/``, ``gt_k_x4/``; each pair carries its kernel
+  (:mod:`srkit.data.blindset`).
 
 Following the standard protocol, an HR image is read as RGB uint8 (a grayscale file becomes three identical
 channels, and :attr:`BenchmarkPair.gray` remembers it) and mod-cropped to the scale.
@@ -23,26 +26,32 @@ import numpy as np
 
 from srkit._core.checks import check_scale
 from srkit._core.errors import SrkitError
+from srkit.data.blindset import find_kernel_layout
 from srkit.data.io import IMAGE_SUFFIXES, list_images, read_image
+from srkit.data.kernelfile import read_kernel
 from srkit.degradations import PROTOCOLS, degrade, image_seed
 from srkit.functional.image import modcrop
 
 
 @dataclass(frozen=True)
 class BenchmarkPair:
-    """One test image: ``hr`` (H, W, 3) and ``lr`` (H/s, W/s, 3) uint8; ``gray`` if the file had one channel."""
+    """One test image: ``hr`` (H, W, 3) and ``lr`` (H/s, W/s, 3) uint8; ``gray`` if the file had one channel;
+    ``kernel``: the blur kernel that made ``lr`` (2-D float64, sums to 1, applied as
+    :func:`srkit.degradations.kernel_downscale` defines) when the set has one, else None."""
 
     name: str
     hr: np.ndarray
     lr: np.ndarray
     gray: bool
+    kernel: np.ndarray | None = None
 
 
 class BenchmarkSet:
     """A folder of benchmark images.
 
     Args:
-        root: the folder of HR images (or of ``*_HR``/``*_LR`` pairs).
+        root: the folder of HR images (or of ``*_HR``/``*_LR`` pairs, or a blind set: ``gt/``, ``lr_xS/``,
+            ``gt_k_xS/``).
         name: the set's name in reports; default the folder name (``Set5``).
         lr_root: optional folder of LR images matching the HR names.
 
@@ -60,10 +69,15 @@ class BenchmarkSet:
         lr_root: str | os.PathLike[str] | None = None,
     ) -> None:
         self.root = Path(root)
-        files = list_images(self.root)
-        hr_files = [f for f in files if f.stem.endswith("_HR")]
-        self.paired = bool(hr_files) and lr_root is None
-        self.hr_files = hr_files if self.paired else [f for f in files if not f.stem.endswith("_LR")]
+        self.layout = find_kernel_layout(self.root) if lr_root is None else None
+        if self.layout is not None:
+            self.paired = False
+            self.hr_files = list(self.layout.gt_files)
+        else:
+            files = list_images(self.root)
+            hr_files = [f for f in files if f.stem.endswith("_HR")]
+            self.paired = bool(hr_files) and lr_root is None
+            self.hr_files = hr_files if self.paired else [f for f in files if not f.stem.endswith("_LR")]
         if not self.hr_files:
             raise SrkitError(f"no HR images in {self.root}")
         self.lr_root = Path(lr_root) if lr_root is not None else None
@@ -77,12 +91,20 @@ class BenchmarkSet:
     @property
     def names(self) -> list[str]:
         """Image names (file stems, without a ``_HR`` suffix), in evaluation order."""
-        return [_image_name(f) for f in self.hr_files]
+        return [self._name(f) for f in self.hr_files]
 
     @property
     def reads_lr_files(self) -> bool:
         """True when LR images come from files rather than from a degradation protocol."""
-        return self.paired or self.lr_root is not None
+        return self.paired or self.lr_root is not None or self.layout is not None
+
+    @property
+    def scales(self) -> tuple[int, ...] | None:
+        """The scales a blind set has LR images for (``lr_xS`` folders); None for other sets (any scale)."""
+        return None if self.layout is None else self.layout.scales
+
+    def _name(self, path: Path) -> str:
+        return self.layout.name(path) if self.layout is not None else _image_name(path)
 
     def pairs(self, scale: int, protocol: str = "BI", *, seed: int = 0) -> Iterator[BenchmarkPair]:
         """Yield the HR/LR pairs for ``scale``.
@@ -97,6 +119,8 @@ class BenchmarkSet:
             raise SrkitError(f"unknown degradation {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         if self.reads_lr_files and protocol.upper() != "BI":
             raise SrkitError(f"{self.name} has LR files; the degradation {protocol!r} cannot be applied to them")
+        if self.layout is not None:
+            self.layout.check_scale(scale)
         return (self._pair(path, scale, protocol, seed) for path in self.hr_files)
 
     def _pair(self, path: Path, scale: int, protocol: str, seed: int) -> BenchmarkPair:
@@ -106,7 +130,8 @@ class BenchmarkSet:
         if h < scale or w < scale:
             raise SrkitError(f"image {path} ({h}x{w}) is smaller than the scale {scale}")
         hr = np.ascontiguousarray(modcrop(np.repeat(raw[..., None], 3, axis=-1) if gray else raw, scale))
-        name = _image_name(path)
+        name = self._name(path)
+        kernel = None
         if self.reads_lr_files:
             lr_path = self._lr_path(path, scale)
             lr = read_image(lr_path, gray_to_rgb=True)
@@ -116,11 +141,15 @@ class BenchmarkSet:
                     f"LR image {lr_path} is {lr.shape[0]}x{lr.shape[1]}, expected {expect[0]}x{expect[1]} "
                     f"for scale {scale} (is it the right scale?)"
                 )
+            kernel_path = self.layout.kernel_path(path, scale) if self.layout is not None else None
+            kernel = read_kernel(kernel_path) if kernel_path is not None else None
         else:
             lr = degrade(hr, scale, protocol, seed=image_seed(seed, name))
-        return BenchmarkPair(name, hr, lr, gray)
+        return BenchmarkPair(name, hr, lr, gray, kernel)
 
     def _lr_path(self, hr_path: Path, scale: int) -> Path:
+        if self.layout is not None:
+            return self.layout.lr_path(hr_path, scale)
         if self.paired:
             stem = hr_path.stem[: -len("_HR")] + "_LR"
             candidates = [hr_path.with_name(stem + s) for s in (hr_path.suffix, *IMAGE_SUFFIXES)]

@@ -1,9 +1,12 @@
 """Super-resolution methods that ``srkit bench`` can evaluate.
 
 A method turns an LR uint8 image ``(h, w, 3)`` into an SR uint8 image ``(h * s, w * s, 3)``; models follow
-step 3 of the protocol (compute in [0, 1], clamp, round to uint8). The interpolation kernels are registered by
-name; a model is evaluated through :class:`ModelMethod`, which runs it through srkit's one image path
-(:class:`srkit.Upscaler`), so ``srkit bench`` measures exactly what ``srkit upscale`` produces.
+step 3 of the protocol (compute in [0, 1], clamp, round to uint8). On a blind set (``gt/``, ``lr_x2/``,
+``gt_k_x2/``: DIV2KRK, ``srkit blindset``) the runner also passes the kernel that made the LR image (``kernel=``,
+applied as :func:`srkit.degradations.kernel_downscale` defines): a method given the true kernel uses it, the
+others ignore it. The interpolation kernels are registered by name; a model is evaluated through
+:class:`ModelMethod`, which runs it through srkit's one image path (:class:`srkit.Upscaler`), so ``srkit bench``
+measures exactly what ``srkit upscale`` produces.
 """
 
 from __future__ import annotations
@@ -24,15 +27,19 @@ from srkit.inference.upscale import Upscaler
 
 
 class SRMethod(Protocol):
-    """Anything that upscales an LR uint8 image by an integer factor."""
+    """Anything that upscales an LR uint8 image by an integer factor, optionally told the blur kernel."""
 
     @property
     def name(self) -> str:
         """The method's name in reports."""
         ...
 
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
-        """``(h, w, 3)`` uint8 -> ``(h * scale, w * scale, 3)`` uint8."""
+    def upscale(self, lr: np.ndarray, scale: int, *, kernel: np.ndarray | None = None) -> np.ndarray:
+        """``(h, w, 3)`` uint8 -> ``(h * scale, w * scale, 3)`` uint8.
+
+        ``kernel``: the 2-D kernel (float64, sums to 1) that made ``lr`` from the HR image when the set has one
+        (a method that takes the true kernel uses it; the others ignore it), else None.
+        """
         ...
 
 
@@ -47,7 +54,8 @@ class Interpolation:
     name: str
     kernel: str
 
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
+    def upscale(self, lr: np.ndarray, scale: int, *, kernel: np.ndarray | None = None) -> np.ndarray:
+        """Resize ``lr`` by ``scale`` (``kernel``, a blur kernel of the set, is ignored)."""
         if lr.dtype != np.uint8 or lr.ndim != 3:
             raise SrkitError(f"{self.name} expects an LR uint8 image (h, w, 3), got {lr.dtype} {lr.shape}")
         return imresize(lr, scale, kernel=self.kernel)
@@ -92,7 +100,8 @@ class ModelMethod:
         self.name = name or self.upscaler.card.name
         self.scales = self.upscaler.scales
 
-    def upscale(self, lr: np.ndarray, scale: int) -> np.ndarray:
+    def upscale(self, lr: np.ndarray, scale: int, *, kernel: np.ndarray | None = None) -> np.ndarray:
+        """Run the model on ``lr`` (``kernel`` is ignored: srkit's models are trained for one degradation)."""
         if scale not in self.scales:
             raise SrkitError(f"{self.name} upscales by {', '.join(f'x{s}' for s in self.scales)}, not x{scale}")
         if lr.dtype != np.uint8 or lr.ndim != 3 or lr.shape[2] != 3:

@@ -21,13 +21,18 @@ _SSIM_WINDOW = 11
 
 @dataclass(frozen=True)
 class Protocol:
-    """How numbers are measured: the degradation, the channel, and the options of EVALUATION.md."""
+    """How numbers are measured: the degradation, the channel, and the options of EVALUATION.md.
+
+    ``lr_note``, when given, says where LR images come from instead of the degradation (sets that read LR files,
+    such as a blind set: ``"DIV2KRK: LR files with their kernels"``).
+    """
 
     degradation: str = "BI"
     test_y_channel: bool = True
     y_round: bool = False
     seed: int = 0
     gray_as_rgb: bool = False
+    lr_note: str | None = None
 
     def __post_init__(self) -> None:
         if self.degradation.upper() not in PROTOCOLS:
@@ -41,14 +46,17 @@ class Protocol:
         channel = "RGB" if not self.test_y_channel else "Y (BT.601, " + ("rounded" if self.y_round else "float") + ")"
         if self.gray_as_rgb:
             channel += ", gray images as RGB"
+        lr = self.lr_note or self.made_lr()
+        return f"LR: {lr}; metric on {channel}; shave = scale; SR rounded to uint8"
+
+    def made_lr(self) -> str:
+        """How the degradation makes LR images from HR ones, in a few words."""
         lr = {
             "BI": "MATLAB bicubic",
             "BD": "Gaussian 7x7 s1.6 + nearest",
             "DN": f"bicubic + noise 30 (seed {self.seed})",
         }
-        return (
-            f"LR: {lr.get(self.degradation, self.degradation)}; metric on {channel}; shave = scale; SR rounded to uint8"
-        )
+        return lr.get(self.degradation, self.degradation)
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,8 @@ def evaluate(
     *,
     progress: bool | None = None,
 ) -> list[SetResult]:
-    """Run ``method`` on every image of every set at every scale and score it.
+    """Run ``method`` on every image of every set at every scale and score it; a set with kernels (a blind set)
+    passes each image's kernel to ``method.upscale(lr, scale, kernel=...)``, and each image's wall time is kept.
 
     Args:
         method: what to evaluate (see :mod:`srkit.evaluation.methods`).
@@ -138,13 +147,29 @@ def evaluate(
                 for pair in bench.pairs(scale, protocol.degradation, seed=protocol.seed):
                     check_scorable(pair, scale)
                     start = time.perf_counter()
-                    sr = method.upscale(pair.lr, scale)
+                    sr = _upscale(method, pair, scale)
                     seconds = time.perf_counter() - start
                     p, s = score(sr, pair, scale, protocol)
                     images.append(ImageResult(pair.name, p, s, seconds))
                     bar.update(set=f"{bench.name} x{scale}", image=pair.name)
                 results.append(_summarise(method.name, bench.name, scale, images))
     return results
+
+
+def _upscale(method: SRMethod, pair: BenchmarkPair, scale: int) -> np.ndarray:
+    """``method.upscale`` with the pair's kernel when it has one (a method written before kernels were passed, with
+    ``upscale(lr, scale)``, still runs on sets without kernels)."""
+    if pair.kernel is None:
+        return method.upscale(pair.lr, scale)
+    try:
+        return method.upscale(pair.lr, scale, kernel=pair.kernel)
+    except TypeError as err:
+        if "kernel" not in str(err):
+            raise
+        raise SrkitError(
+            f"{method.name}: its upscale() does not take kernel=, which this set passes (SRMethod: "
+            "upscale(lr, scale, *, kernel=None))"
+        ) from None
 
 
 def _summarise(method: str, dataset: str, scale: int, images: list[ImageResult]) -> SetResult:
