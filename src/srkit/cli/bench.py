@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 import srkit
@@ -17,6 +18,7 @@ EXAMPLES = """examples:
   srkit bench --method bicubic lanczos --data ../shared/data/bench/Set5 ../shared/data/bench/Set14 --scale 2 3 4
   srkit bench --data Set5 --scale 3 --degradation BD --markdown results.md
   srkit bench --data Set5_matlab_pairs/image_SRF_4 --scale 4     LR read from *_LR files
+  srkit bench --data DIV2KRK --scale 2 4 --per-image     a blind set (gt/, lr_x2/, gt_k_x2/...): LR files, kernels
 """
 
 
@@ -26,7 +28,8 @@ def add_parser(sub: Any) -> None:
         help="evaluate methods on benchmark sets (PSNR/SSIM per the standard protocol)",
         description="Evaluate SR methods on benchmark image folders and print PSNR, SSIM and time per image. "
         "LR images are made from the HR folder by the chosen degradation (MATLAB-exact bicubic by default) "
-        "or read from *_LR files / an --lr folder.",
+        "or read from *_LR files / an --lr folder / a blind set's lr_xS folders (DIV2KRK's layout, or 'srkit "
+        "blindset'), whose kernels are passed to the methods.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -97,7 +100,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     p.add_argument("--json", metavar="FILE", help="write the results, per image, as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
-    p.add_argument("--per-image", action="store_true", help="print and write (CSV) one row per image")
+    p.add_argument("--per-image", action="store_true", help="print and write (CSV) one row per image, with its seconds")
     p.add_argument(
         "--no-progress",
         action="store_true",
@@ -126,6 +129,17 @@ def _model_method(args: argparse.Namespace) -> srkit.ModelMethod:
     return srkit.ModelMethod(model, name=args.model, device=args.device, precision=args.precision)
 
 
+def _lr_note(sets: list[srkit.BenchmarkSet], protocol: srkit.Protocol) -> str | None:
+    """Where LR images come from when some sets read them from files (None: all made by the degradation)."""
+    from_files = [s for s in sets if s.reads_lr_files]
+    if not from_files:
+        return None
+    notes = [f"{s.name} from files" + (" with their kernels" if s.scales is not None else "") for s in from_files]
+    if len(from_files) < len(sets):
+        notes.append(f"other sets {protocol.made_lr()}")
+    return "; ".join(notes)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.y_round and args.rgb:
         raise srkit.SrkitError("--y-round applies to the Y channel; it cannot be combined with --rgb")
@@ -152,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         gray_as_rgb=args.gray_as_rgb,
     )
+    protocol = dataclasses.replace(protocol, lr_note=_lr_note(sets, protocol))
     scales = list(dict.fromkeys(args.scale))
     progress = False if args.no_progress else None
     results = [r for m in methods for r in srkit.evaluate(m, sets, scales, protocol, progress=progress)]
@@ -159,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     if args.per_image:
         for r in results:
             for i in r.images:
-                print(f"{r.method} {r.dataset} x{r.scale} {i.name}: {i.psnr:.2f} dB, SSIM {i.ssim:.4f}")
+                print(
+                    f"{r.method} {r.dataset} x{r.scale} {i.name}: {i.psnr:.2f} dB, SSIM {i.ssim:.4f}, {i.seconds:.3f} s"
+                )
     srkit.write_reports(results, protocol, per_image=args.per_image, **outputs)
     return 0

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, export, models, train, upscale
+from srkit.cli import bench, blindset, export, models, train, upscale
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     upscale.add_parser(sub)
     bench.add_parser(sub)
+    blindset.add_parser(sub)
     models.add_parser(sub)
     train.add_parsers(sub)
     export.add_parser(sub)
