@@ -14,5 +14,6 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
+from srkit.unsupervised.zssr import ZSSRConfig, zssr
 
-__all__ = ["Budget", "OptimLog", "SRResult", "as_rgb_tensor", "optimise", "seeded"]
+__all__ = ["Budget", "OptimLog", "SRResult", "ZSSRConfig", "as_rgb_tensor", "optimise", "seeded", "zssr"]

@@ -1,0 +1,135 @@
+"""``srkit zssr IMG --scale 2|4 [--kernel bicubic|estimate|FILE] [-o OUT] [--steps N] [--max-time S] [--seed N]
+[--fast]``: super-resolve one image with ZSSR (a small network trained on the image alone)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from srkit._core.errors import SrkitError
+from srkit._core.fileio import check_output_path
+from srkit.data.imagefile import output_format, read_picture, write_picture
+from srkit.data.kernelfile import read_kernel
+from srkit.unsupervised.zssr import MIN_SCALE, zssr
+
+_WRITABLE = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+
+
+def _scale(value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        s = math.nan
+    if not (math.isfinite(s) and s >= MIN_SCALE):
+        raise argparse.ArgumentTypeError(f"--scale takes a number >= {MIN_SCALE} (2 or 4 in the paper), not {value!r}")
+    return s
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, not {value!r}")
+    return int(value)
+
+
+def _seed(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {value!r}")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, not {value!r}")
+    return seconds
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "zssr",
+        help="super-resolve one image with ZSSR (a network trained on the image alone; minutes on a CPU)",
+        description="'Zero-Shot' SR (Shocher et al., CVPR 2018): a small network learns to undo the image's own "
+        "downscaling on its downscaled versions, then super-resolves the image. The paper's schedule by default "
+        "(up to 3000 steps per scale, ~10 minutes for x2 of 256x256 on a 2-core CPU); --fast is srkit's shorter "
+        "schedule (see docs/unsupervised/zssr.md). Gray images stay gray; 16-bit stays 16-bit; alpha is "
+        "refused. The output is written atomically.",
+    )
+    p.add_argument("input", metavar="IMG", help="the low-resolution image")
+    p.add_argument(
+        "--scale", type=_scale, default=2.0, help=f"2 or 4 (default 2); any number >= {MIN_SCALE} with bicubic"
+    )
+    p.add_argument(
+        "--kernel",
+        default="bicubic",
+        metavar="bicubic|estimate|FILE",
+        help="how the image was downscaled: bicubic (default, MATLAB imresize), estimate (KernelGAN first), or "
+        "a kernel file (.npy, .mat, .png; a 2-D non-negative array, normalised)",
+    )
+    p.add_argument("-o", "--output", help="output file (default: beside the input, as NAME_zssr_xS.EXT)")
+    p.add_argument("--steps", type=_count, help="most training steps per scale (default: the paper's 3000)")
+    p.add_argument("--max-time", type=_seconds, metavar="SECONDS", help="stop training after this many seconds")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the weights, crops and flips (default 0)")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="srkit's fast schedule: 64x64 crops, the learning-rate policy 4x faster, at most 1000 steps per scale",
+    )
+    p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(run=run)
+
+
+def _target(src: Path, output: str | None, scale: float, overwrite: bool) -> Path:
+    """The output path, checked before the long work: a known format, not the input, writable."""
+    suffix = src.suffix if src.suffix.lower() in _WRITABLE else ".png"
+    dst = Path(output) if output else src.with_name(f"{src.stem}_zssr_x{scale:g}{suffix}")
+    output_format(dst)
+    if dst.resolve() == src.resolve():
+        raise SrkitError(f"the output {dst} would replace the input; choose another -o")
+    return check_output_path(dst, overwrite=overwrite)
+
+
+def _kernel(value: str) -> np.ndarray | str:
+    return value if value in ("bicubic", "estimate") else read_kernel(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    src = Path(args.input)
+    kernel = _kernel(args.kernel)
+    picture = read_picture(src)
+    dst = _target(src, args.output, args.scale, args.overwrite)
+    if picture.pixels.dtype.kind == "f" and output_format(dst) != "TIFF":
+        raise SrkitError(f"{src} has float pixels, which only TIFF keeps: choose a .tif output with -o")
+    try:
+        result = zssr(
+            picture.pixels,
+            args.scale,
+            kernel=kernel,
+            steps=args.steps,
+            max_time=args.max_time,
+            seed=args.seed,
+            progress=False if args.no_progress else None,
+            device=args.device,
+            fast=args.fast,
+        )
+    except SrkitError as err:
+        raise SrkitError(f"{src}: {err}") from None
+    write_picture(dst, result.image, like=picture, overwrite=args.overwrite)
+    log, info = result.log, result.info
+    ended = info["stages"][-1]["ended"]
+    why = {"learning rate": "learning rate at its minimum", "steps": "most steps", "time": "time limit"}[ended]
+    scales = " -> ".join("x" + "x".join(f"{v:g}" for v in dict.fromkeys(st["scale"])) for st in info["stages"])
+    kernel_name = args.kernel if args.kernel in ("bicubic", "estimate") else Path(args.kernel).name
+    print(
+        f"{src} -> {dst} ({picture.width}x{picture.height} -> {result.image.shape[1]}x{result.image.shape[0]}): "
+        f"{log.steps} steps ({scales}, kernel {kernel_name}) in {info['seconds']:.1f} s ({why})"
+    )
+    return 0
