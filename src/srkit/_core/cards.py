@@ -60,7 +60,8 @@ class ModelCard:
     How it is called (the contract; :func:`call_model` reads it):
         scales: the scales served. On a registered card: every scale the architecture can be built for; on a
             model instance's card: the scales that instance serves.
-        in_channels, out_channels: channels of ``forward``'s input and output (1 for Y-channel models).
+        in_channels, out_channels: channels of ``forward``'s input and output (1 for Y-channel models; a
+            ``noise_map`` model takes one more input channel than it gives).
         color: ``"rgb"``, or ``"y"``: the model sees the Y of MATLAB's BT.601 YCbCr (``rgb2ycbcr``, Y in
             [16/255, 235/255]); callers upscale Cb and Cr with MATLAB bicubic (``imresize``), clamp the model's
             Y to [0, 1] and convert back, as the papers' MATLAB scripts do.
@@ -77,6 +78,8 @@ class ModelCard:
         float32_io: with bf16/fp16 weights, ``forward`` still takes and returns float32: it casts the input to
             its weights' dtype inside and keeps the image-level path (input, anchor or skip, output) in float32.
             Callers then pass float32 images (srkit's own networks).
+        noise_map: ``forward``'s input ends with a noise-level map: one channel holding the noise standard
+            deviation of the image channels, ``sigma / 255`` everywhere (DPSR's prior; 0 for a clean image).
         forward_all: what ``forward_all(x[, scale])`` returns, if the model has it: ``"hr"``, one output per
             recursion/step/memory at the output size (DRCN, MemNet, SRFBN), the last equal to ``forward``;
             ``"pyramid"``, one output per x2 level (LapSRN), the last equal to ``forward``; None: no
@@ -102,6 +105,7 @@ class ModelCard:
     fp16: bool = True
     bf16: bool = True
     float32_io: bool = False
+    noise_map: bool = False
     forward_all: ForwardAll | None = None
     tiling: bool = True
     receptive_field: int = 0
@@ -117,8 +121,10 @@ class ModelCard:
             raise SrkitError(f"{where}: scales must be integers >= 1, got {self.scales!r}")
         if self.color not in COLORS:
             raise SrkitError(f"{where}: color must be one of {', '.join(COLORS)}, got {self.color!r}")
-        if self.color == "y" and (self.in_channels, self.out_channels) != (1, 1):
-            raise SrkitError(f"{where}: a Y-channel model has 1 input and 1 output channel")
+        if self.color == "y" and (self.in_channels - self.noise_map, self.out_channels) != (1, 1):
+            raise SrkitError(f"{where}: a Y-channel model has 1 input and 1 output channel (plus a noise map)")
+        if self.noise_map and self.in_channels != self.out_channels + 1:
+            raise SrkitError(f"{where}: a noise-map model takes its image channels plus one map channel")
         if self.multi_scale and not self.scale_arg:
             raise SrkitError(f"{where}: a multi-scale model takes the scale (scale_arg=True)")
         if self.scale is not None and self.scale not in self.scales:
@@ -155,6 +161,19 @@ class ModelCard:
     def default_scale(self) -> int:
         """The scale to use when none is asked for: the instance's built scale, else the largest served."""
         return self.scale if self.scale is not None else max(self.scales)
+
+
+def with_noise_map(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+    """``x`` with the noise-level map a ``noise_map`` model expects appended as its last channel: ``sigma`` (the
+    noise standard deviation in [0, 1] units, i.e. ``sigma_255 / 255``; a number, or one per image ``(B,)``)
+    everywhere.
+
+    Example:
+        >>> with_noise_map(torch.zeros(2, 3, 4, 5), 0.1).shape
+        torch.Size([2, 4, 4, 5])
+    """
+    level = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
+    return torch.cat([x, level.expand(x.shape[0], 1, *x.shape[-2:])], dim=1)
 
 
 def card_of(model: nn.Module) -> ModelCard:

@@ -70,14 +70,18 @@ class _MultiScale(nn.Module):
     bf16 weights with a float32 input give a float32 output whose rounding error is that of the (small) residual
     only, not of the whole image (the cards declare it: ``float32_io=True``)."""
 
-    def _init_scales(self, name: str, scale: int, scales: Sequence[int], in_channels: int, out_channels: int) -> int:
-        """Check and keep the scales; return the image channels (``in_channels``, which must equal
-        ``out_channels``)."""
+    def _init_scales(
+        self, name: str, scale: int, scales: Sequence[int], in_channels: int, out_channels: int, noise_map: bool
+    ) -> int:
+        """Check and keep the scales; return the image channels (``out_channels``; the input has as many, plus
+        the noise-level map with ``noise_map``)."""
         self.scales = tuple(check_scale(name, s) for s in scales)
         self.scale = check_scale(name, scale, allowed=self.scales)
-        if in_channels != out_channels or in_channels < 1:
-            raise SrkitError(f"{name} adds its input (the anchor): in_channels must equal out_channels")
-        return in_channels
+        if in_channels != out_channels + noise_map or out_channels < 1:
+            extra = " plus the noise-level map" if noise_map else ""
+            raise SrkitError(f"{name} adds its input (the anchor): in_channels must be out_channels{extra}")
+        self.image_channels = out_channels
+        return out_channels
 
     def _scale(self, scale: int | None) -> int:
         s = self.scale if scale is None else scale
@@ -123,7 +127,7 @@ class SrkitFast(_MultiScale):
         n_layers: int = 3,
     ) -> None:
         super().__init__()
-        channels = self._init_scales("SrkitFast", scale, scales, in_channels, out_channels)
+        channels = self._init_scales("SrkitFast", scale, scales, in_channels, out_channels, False)
         layers: list[nn.Module] = [conv2d(channels, n_feats, 5), nn.ReLU(inplace=True)]
         for _ in range(n_layers):
             layers += [conv2d(n_feats, n_feats, 3), nn.ReLU(inplace=True)]
@@ -147,9 +151,12 @@ class SrkitNet(_MultiScale):
     Args:
         scale: the scale ``forward`` uses when called without one.
         scales: the scales served (one tail each).
-        in_channels, out_channels: image channels (RGB); equal (the anchor adds the input).
+        in_channels, out_channels: image channels (RGB); equal (the anchor adds the input), but for the
+            noise-level map, which ``in_channels`` counts.
         n_feats: feature channels.
         n_blocks: residual blocks (two 3x3 convolutions each).
+        noise_map: the input's last channel is a noise-level map (``sigma / 255`` everywhere), as in DPSR's
+            prior (Zhang et al., CVPR 2019): the head sees it, the anchor adds the image channels only.
 
     Shape:
         ``(B, channels, H, W) -> (B, channels, s*H, s*W)``.
@@ -169,10 +176,11 @@ class SrkitNet(_MultiScale):
         out_channels: int = 3,
         n_feats: int = 48,
         n_blocks: int = 8,
+        noise_map: bool = False,
     ) -> None:
         super().__init__()
-        channels = self._init_scales("SrkitNet", scale, scales, in_channels, out_channels)
-        self.head = conv2d(channels, n_feats, 3)
+        channels = self._init_scales("SrkitNet", scale, scales, in_channels, out_channels, noise_map)
+        self.head = conv2d(in_channels, n_feats, 3)
         self.body = nn.Sequential(
             *(ResBlock(n_feats=n_feats, kernel_size=3) for _ in range(n_blocks)), conv2d(n_feats, n_feats, 3)
         )
@@ -181,7 +189,8 @@ class SrkitNet(_MultiScale):
     def forward(self, x: torch.Tensor, scale: int | None = None) -> torch.Tensor:
         s = self._scale(scale)
         f0 = self.head(x.to(self.head.weight.dtype))
-        return anchor_shuffle(self.tail(self.body(f0) + f0, s).to(x.dtype), x, s)
+        image = x[:, : self.image_channels]  # the noise-level map, if any, is not part of the anchor
+        return anchor_shuffle(self.tail(self.body(f0) + f0, s).to(x.dtype), image, s)
 
 
 def srkit_fast(*, scale: int = 4, **overrides: Any) -> SrkitFast:
@@ -194,8 +203,15 @@ def srkit_net(*, scale: int = 4, **overrides: Any) -> SrkitNet:
     return SrkitNet(scale=scale, **overrides)
 
 
+def srkit_prior(*, scale: int = 4, **overrides: Any) -> SrkitNet:
+    """srkit's DPSR prior: the quality tier with a noise-level map input, trained like DPSR's SRResNet+ (bicubic
+    degradation plus white Gaussian noise of a known level) for :func:`srkit.unsupervised.dpsr`."""
+    return SrkitNet(scale=scale, **{"in_channels": 4, "out_channels": 3, "noise_map": True, **overrides})
+
+
 _FAST_PARAMS = 29_317
 _NET_PARAMS = 392_343
+_PRIOR_PARAMS = _NET_PARAMS + 9 * 48  # the head's weights for the map channel
 ZOO: list[tuple[Builder, ModelCard]] = [
     (
         srkit_fast,
@@ -237,6 +253,30 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             ),
         ),
     ),
+    (
+        srkit_prior,
+        ModelCard(
+            name="srkit_prior",
+            arch="SrkitNet",
+            paper=PAPER + "; trained as DPSR's super-resolver prior (Zhang, Zuo, Zhang, CVPR 2019)",
+            scales=(2, 3, 4),
+            scale_arg=True,
+            multi_scale=True,
+            float32_io=True,
+            noise_map=True,
+            in_channels=4,
+            out_channels=3,
+            params={2: _PRIOR_PARAMS, 3: _PRIOR_PARAMS, 4: _PRIOR_PARAMS},
+            receptive_field=19,
+            notes=(
+                "RGB plus a noise-level map (sigma / 255 everywhere) in, RGB out; one model for x2, x3 and x4. "
+                "Trained on bicubic LR with white Gaussian noise of sigma in [0, 50] (DPSR's recipe, on srkit's "
+                "own network instead of SRResNet+: 0.4M parameters, trainable on a CPU). The prior of "
+                "srkit.unsupervised.dpsr; with srkit upscale --model srkit_prior --noise S it super-resolves a "
+                "noisy bicubic LR image. srkit's shipped weights: srkit.load_model('srkit_prior')."
+            ),
+        ),
+    ),
 ]
 
-__all__ = ["ZOO", "SrkitFast", "SrkitNet", "anchor_shuffle", "srkit_fast", "srkit_net"]
+__all__ = ["ZOO", "SrkitFast", "SrkitNet", "anchor_shuffle", "srkit_fast", "srkit_net", "srkit_prior"]

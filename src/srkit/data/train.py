@@ -22,6 +22,7 @@ interpolated HR patch would teach the model to reproduce interpolation).
 from __future__ import annotations
 
 import copy
+import fnmatch
 import operator
 import os
 import sys
@@ -81,6 +82,8 @@ class TrainPatches(Dataset[Batch]):
         degradation: ``"BI"``, ``"BD"``, ``"DN"`` or a callable ``(hr_uint8_hwc, scale, generator) -> lr``
             returning uint8 ``(p, p, 3)`` from ``(s*p, s*p, 3)``; only ``"BI"`` with ``lr_folders``.
         lr_folders: LR folders matching ``hr_folders`` one to one (paired data) instead of a degradation.
+        exclude: file-name patterns (``fnmatch``, e.g. ``"2*.png"``) of images left out of every folder: images
+            held out for a test set.
         augment: random horizontal/vertical flips and transposition (8 orientations).
         seed: the data seed.
         length: the number of batches a run may ask for (``len(dataset)``).
@@ -117,6 +120,7 @@ class TrainPatches(Dataset[Batch]):
         cache: str | os.PathLike[str] = "memory",
         on_bad_image: str = "stop",
         in_channels: int = 3,
+        exclude: Sequence[str] = (),
     ) -> None:
         if isinstance(hr_folders, str | os.PathLike) or not hr_folders:
             raise SrkitError("hr_folders must be a non-empty list of folders")
@@ -144,6 +148,8 @@ class TrainPatches(Dataset[Batch]):
         self._hr_dir: list[int] = []  # which folder each image came from
         for i, folder in enumerate(hr_folders):
             for path in list_images(folder):
+                if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in exclude):
+                    continue  # held out (e.g. kept for a test set)
                 key = self._add(path)
                 if key is not None:
                     self.images.append(path)

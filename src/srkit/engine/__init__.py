@@ -6,16 +6,23 @@ from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_from_dict, config_to_dict, load_config
 from srkit.engine.ema import EMA
 from srkit.engine.loop import TrainResult, build_network, load_run, train, validate
-from srkit.engine.recipes import GANRecipe, Player, SupervisedRecipe
+from srkit.engine.recipes import MODEL, GANRecipe, NoiseMapRecipe, Player, Recipe, SupervisedRecipe, Updates, adamw
+from srkit.engine.run import RECIPES, make_recipe, register_recipe
 from srkit.engine.schedule import lr_factor
 
 __all__ = [
     "EMA",
+    "MODEL",
+    "RECIPES",
     "GANRecipe",
+    "NoiseMapRecipe",
     "Player",
+    "Recipe",
     "SupervisedRecipe",
     "TrainConfig",
     "TrainResult",
+    "Updates",
+    "adamw",
     "build_network",
     "config_from_dict",
     "config_to_dict",
@@ -23,6 +30,8 @@ __all__ = [
     "load_config",
     "load_run",
     "lr_factor",
+    "make_recipe",
+    "register_recipe",
     "resolve_data_path",
     "save_checkpoint",
     "train",

@@ -38,6 +38,7 @@ class DataConfig:
     """Training patches (see ``srkit.data.TrainPatches``) and the validation folder."""
 
     train: list[str] = field(default_factory=list)
+    holdout: list[str] = field(default_factory=list)  # file-name patterns left out of the training folders
     lr_train: list[str] | None = None
     val: str | None = None
     patch_size: int = 48
@@ -108,6 +109,8 @@ class TrainConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     curriculum: list[CurriculumStage] = field(default_factory=list)
+    recipe: str | None = None  # None: supervised (or gan with loss.gan); noise_map; those of srkit.unsupervised
+    recipe_options: dict[str, Any] = field(default_factory=dict)  # the recipe's own settings
     steps: int = 1000
     seed: int = 0
     precision: str = "fp32"  # fp32 | bf16 (CPU or CUDA) | fp16 (CUDA)

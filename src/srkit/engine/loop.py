@@ -94,6 +94,7 @@ def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channe
         cache=d.cache,
         on_bad_image=d.on_bad_image,
         in_channels=in_channels,
+        exclude=d.holdout,
     )
 
 
@@ -214,7 +215,8 @@ def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainR
     log_file = run.log_path.open("a", encoding="utf-8", newline="") if run.main else None
     board = writer(str(run.out / "tensorboard")) if run.main and writer is not None else None
     try:
-        for step, batch in _batches(config, run.paths, run.start, run.card.in_channels, run.rank, run.world):
+        image_channels = 1 if run.card.color == "y" else 3  # the images; a noise-level map is the recipe's
+        for step, batch in _batches(config, run.paths, run.start, image_channels, run.rank, run.world):
             losses = run.step(step, batch)
             loss_value, done, val = losses[MODEL], step + 1, None
             if run.main and config.val_every and done % config.val_every == 0 and done < config.steps:

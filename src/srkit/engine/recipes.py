@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srkit._core.cards import ModelCard, call_model, call_model_all
+from srkit._core.cards import ModelCard, call_model, call_model_all, with_noise_map
 from srkit._core.errors import SrkitError
 from srkit.engine.distributed import gather
 from srkit.losses import get_criterion
@@ -129,6 +129,51 @@ class SupervisedRecipe:
             losses.append(self.loss(out.float(), target.float()))
         total = torch.stack(losses).mean()
         yield MODEL, {"loss": total, "pixel_last": losses[-1].detach()}
+
+
+class NoiseMapRecipe(SupervisedRecipe):
+    """Training a noise-conditioned super-resolver, as DPSR's prior (Zhang, Zuo, Zhang, "Deep Plug-and-Play
+    Super-Resolution for Arbitrary Blur Kernels", CVPR 2019): each LR patch gets white Gaussian noise of a level
+    ``sigma`` drawn uniformly from ``[sigma_min, sigma_max]`` (0-255 scale; DPSR: [0, 50]), and the model sees the
+    noisy patch with its noise-level map (``sigma / 255`` everywhere: the card's ``noise_map``); the loss compares
+    its output with the clean HR patch. The noise comes from torch's generator, which the checkpoint saves, so a
+    resumed run draws the same noise.
+
+    Args:
+        model: the SR network (its card has ``noise_map``).
+        card: its card.
+        pixel: the pixel loss.
+        optimizer: its optimiser factory.
+        sigma_min, sigma_max: the range of noise levels, 0-255 scale.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        card: ModelCard,
+        pixel: str = "l1",
+        optimizer: OptimizerFactory | None = None,
+        sigma_min: float = 0.0,
+        sigma_max: float = 50.0,
+    ) -> None:
+        if not card.noise_map:
+            raise SrkitError(f"recipe noise_map trains models that take a noise-level map; {card.name} does not")
+        if not 0 <= sigma_min <= sigma_max <= 255:
+            raise SrkitError(
+                f"noise levels must satisfy 0 <= sigma_min <= sigma_max <= 255, got {sigma_min}, {sigma_max}"
+            )
+        super().__init__(model, card=card, pixel=pixel, optimizer=optimizer)
+        self.sigma_range = (sigma_min / 255.0, sigma_max / 255.0)
+
+    def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
+        lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
+        lo, hi = self.sigma_range
+        sigma = lo + (hi - lo) * torch.rand(lr.shape[0], device=lr.device, dtype=lr.dtype)
+        noisy = lr + torch.randn_like(lr) * sigma.view(-1, 1, 1, 1)
+        out = call_model(nets[MODEL], with_noise_map(noisy, sigma), scale, card=self.card)
+        loss = self.loss(out.float(), hr.float())
+        yield MODEL, {"loss": loss, "pixel_last": loss.detach()}
 
 
 class GANRecipe(SupervisedRecipe):

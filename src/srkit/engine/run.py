@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,21 @@ from torch import nn
 from srkit._core.cards import ModelCard, card_of
 from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_write_text
+from srkit._core.registry import Registry
 from srkit.archs import build_model
 from srkit.data.paths import DataPaths
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
 from srkit.engine.ema import EMA
-from srkit.engine.recipes import MODEL, GANRecipe, Recipe, SupervisedRecipe, adamw
+from srkit.engine.recipes import (
+    MODEL,
+    GANRecipe,
+    NoiseMapRecipe,
+    OptimizerFactory,
+    Recipe,
+    SupervisedRecipe,
+    adamw,
+)
 from srkit.engine.schedule import lr_factor
 from srkit.frameworks import create_model
 
@@ -43,12 +53,59 @@ def build_network(config: TrainConfig) -> nn.Module:
     return create_model({**m.spec, "scale": m.spec.get("scale", m.scale)})
 
 
+RecipeFactory = Callable[[TrainConfig, nn.Module, ModelCard, torch.device], Recipe]
+RECIPES: Registry[RecipeFactory] = Registry("recipe")
+
+
+def register_recipe(name: str, factory: RecipeFactory) -> None:
+    """Make ``recipe: name`` in a training config build its recipe with ``factory(config, model, card, device)``
+    (packages above the engine, e.g. ``srkit.unsupervised``, register theirs when imported)."""
+    RECIPES.register(name, factory)
+
+
 def make_recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> Recipe:
-    """The recipe ``config.loss`` describes: supervised, or adversarial with ``loss.gan``."""
-    loss, o = config.loss, config.optim
-    optimizer = adamw(o.lr, (o.betas[0], o.betas[1]), o.weight_decay)
+    """The recipe ``config.recipe`` names (default: ``supervised``, or ``gan`` when ``loss.gan`` is set), built
+    with ``config.recipe_options``."""
+    name = config.recipe or ("gan" if config.loss.gan is not None else "supervised")
+    if name not in RECIPES:
+        known = ", ".join(RECIPES.names())
+        raise SrkitError(
+            f"unknown recipe {name!r}; available: {known} (srkit train also knows those of srkit.unsupervised)"
+        )
+    return RECIPES.get(name)(config, model, card, device)
+
+
+def _optimizer(config: TrainConfig) -> OptimizerFactory:
+    o = config.optim
+    return adamw(o.lr, (o.betas[0], o.betas[1]), o.weight_decay)
+
+
+def _no_options(config: TrainConfig, name: str) -> None:
+    if config.recipe_options:
+        raise SrkitError(f"recipe {name} takes no recipe_options, got {sorted(config.recipe_options)}")
+
+
+def _supervised(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> Recipe:
+    _no_options(config, "supervised")
+    loss = config.loss
+    return SupervisedRecipe(model, card=card, pixel=loss.pixel, supervise=loss.supervise, optimizer=_optimizer(config))
+
+
+def _noise_map(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> Recipe:
+    options = dict(config.recipe_options)
+    unknown = sorted(set(options) - {"sigma_min", "sigma_max"})
+    if unknown:
+        raise SrkitError(f"recipe noise_map: unknown recipe_options {unknown}; known: sigma_min, sigma_max")
+    levels = {k: float(v) for k, v in options.items()}
+    return NoiseMapRecipe(model, card=card, pixel=config.loss.pixel, optimizer=_optimizer(config), **levels)
+
+
+def _gan(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> Recipe:
+    _no_options(config, "gan")
+    loss = config.loss
     if loss.gan is None:
-        return SupervisedRecipe(model, card=card, pixel=loss.pixel, supervise=loss.supervise, optimizer=optimizer)
+        raise SrkitError("recipe gan needs loss.gan (vanilla, lsgan, hinge, wgan or ragan)")
+    optimizer = _optimizer(config)
     from srkit.archs import build_discriminator
     from srkit.losses import VGG19Features
 
@@ -66,6 +123,11 @@ def make_recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: 
         optimizer=optimizer,
         d_lr=loss.d_lr,
     )
+
+
+register_recipe("supervised", _supervised)
+register_recipe("gan", _gan)
+register_recipe("noise_map", _noise_map)
 
 
 def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:

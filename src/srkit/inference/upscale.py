@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srkit._core.cards import ModelCard, call_model, card_of
+from srkit._core.cards import ModelCard, call_model, card_of, with_noise_map
 from srkit._core.errors import SrkitError
 from srkit.archs import load_model
 from srkit.archs.shipped import DEFAULT_MODEL
@@ -137,26 +137,39 @@ class ImagePipeline(nn.Module):
         dtype: the model's dtype (inputs are cast to it, unless the card keeps float32 inputs, and outputs back
             to float32).
         tta: self-ensemble over the 8 flips/rotations.
+        noise_level: for a model whose card takes a noise-level map (``noise_map``: DPSR's prior), the noise
+            standard deviation of the input on the 0-255 scale (0: a clean image); ignored by other models.
 
     Shape:
         ``(B, channels, H, W) -> (B, channels, scale*H, scale*W)``.
     """
 
     def __init__(
-        self, model: nn.Module, *, scale: int, channels: int, dtype: torch.dtype = torch.float32, tta: bool = False
+        self,
+        model: nn.Module,
+        *,
+        scale: int,
+        channels: int,
+        dtype: torch.dtype = torch.float32,
+        tta: bool = False,
+        noise_level: float = 0.0,
     ) -> None:
         super().__init__()
         if channels not in (1, 2, 3, 4):
             raise SrkitError(f"images need 1 to 4 channels (L, LA, RGB, RGBA), got {channels}")
         card = card_of(model)
-        if (card.color, card.in_channels, card.out_channels) not in (("rgb", 3, 3), ("y", 1, 1)):
+        image_in = card.in_channels - card.noise_map
+        if (card.color, image_in, card.out_channels) not in (("rgb", 3, 3), ("y", 1, 1)):
             raise SrkitError(
                 f"model {card.name!r} maps {card.in_channels} to {card.out_channels} {card.color} channels: not an "
                 "image SR model (srkit upscales with RGB or Y-channel models)"
             )
         if scale not in card.scales:
             raise SrkitError(f"model {card.name!r} serves {', '.join(f'x{s}' for s in card.scales)}, not x{scale}")
+        if not (math.isfinite(noise_level) and 0 <= noise_level <= 255):
+            raise SrkitError(f"noise_level is a standard deviation on the 0-255 scale, got {noise_level!r}")
         self.model, self.scale, self.channels, self.dtype, self.tta = model, scale, channels, dtype, tta
+        self.noise_level = noise_level / 255.0
         self.model_card = card
         self.card = dataclasses.replace(
             card,
@@ -169,6 +182,7 @@ class ImagePipeline(nn.Module):
             scale_arg=False,
             multi_scale=False,
             float32_io=True,
+            noise_map=False,
             forward_all=None,
             receptive_field=max(card.receptive_field, 2),
         )
@@ -179,6 +193,7 @@ class ImagePipeline(nn.Module):
         scaled = card.pixel_range != 1.0
 
         def run(t: Tensor) -> Tensor:
+            t = with_noise_map(t, self.noise_level) if card.noise_map else t
             y = call_model(self.model, (t * card.pixel_range if scaled else t).to(dtype), self.scale).float()
             return y / card.pixel_range if scaled else y
 
@@ -259,6 +274,9 @@ class Upscaler:
             least 4 overlaps (:func:`srkit.inference.tiling.check_tile`: 184 for ``srkit``, 80 for ``srkit_fast``).
         overlap: LR pixels shared by neighbouring tiles (default: enough to make tiling exact).
         tta: self-ensemble over 8 flips/rotations (8x the time, a little more PSNR).
+        noise_level: for a model that takes a noise-level map (``card.noise_map``: DPSR's prior
+            ``srkit_prior``), the input's noise standard deviation on the 0-255 scale (0, the default: clean);
+            ignored by other models.
 
     Example:
         >>> up = Upscaler("srkit_fast")
@@ -272,6 +290,7 @@ class Upscaler:
     tile: TileArg = "auto"
     overlap: int | None = None
     tta: bool = False
+    noise_level: float = 0.0
     dtype: torch.dtype = dataclasses.field(init=False)
     net: nn.Module = dataclasses.field(init=False)
     dev: torch.device = dataclasses.field(init=False)
@@ -323,7 +342,14 @@ class Upscaler:
 
     def pipeline(self, channels: int, model_scale: int) -> ImagePipeline:
         """The per-tile pipeline for images of ``channels`` channels at ``model_scale``."""
-        return ImagePipeline(self.net, scale=model_scale, channels=channels, dtype=self.dtype, tta=self.tta)
+        return ImagePipeline(
+            self.net,
+            scale=model_scale,
+            channels=channels,
+            dtype=self.dtype,
+            tta=self.tta,
+            noise_level=self.noise_level,
+        )
 
     def tile_for(self, width: int, channels: int, model_scale: int, *, streaming: bool) -> int | None:
         """The LR tile size to use: the configured one; for ``"auto"``, from free memory, and when streaming also
