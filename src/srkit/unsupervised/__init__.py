@@ -14,6 +14,19 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
+from srkit.unsupervised.kernelgan import KernelGANConfig, KernelResult, estimate_kernel
 from srkit.unsupervised.zssr import ZSSRConfig, zssr
 
-__all__ = ["Budget", "OptimLog", "SRResult", "ZSSRConfig", "as_rgb_tensor", "optimise", "seeded", "zssr"]
+__all__ = [
+    "Budget",
+    "KernelGANConfig",
+    "KernelResult",
+    "OptimLog",
+    "SRResult",
+    "ZSSRConfig",
+    "as_rgb_tensor",
+    "estimate_kernel",
+    "optimise",
+    "seeded",
+    "zssr",
+]
