@@ -42,7 +42,8 @@ def check_kernel(kernel: object, *, source: str = "kernel") -> np.ndarray:
     except (TypeError, ValueError):
         raise SrkitError(f"{source}: a kernel is a 2-D array of numbers, got {type(kernel).__name__}") from None
     shape = k.shape
-    k = np.squeeze(k)
+    while k.ndim > 2 and 1 in k.shape:  # (1, k, k) or (k, k, 1): a 2-D kernel with a singleton axis
+        k = k.squeeze(axis=k.shape.index(1))
     if k.ndim != 2 or min(k.shape) < 1:
         raise SrkitError(f"{source}: a kernel is a 2-D array, got shape {shape}")
     if not np.isfinite(k).all():
