@@ -188,10 +188,12 @@ def test_the_layered_generator_trains_the_same() -> None:
     np.testing.assert_allclose(fast.log.losses, slow.log.losses, rtol=1e-4)
 
 
-def test_gray_and_uint8_images_and_max_time() -> None:
+def test_gray_and_uint8_images_and_max_time_and_threads() -> None:
     gray = (_image()[..., 0] * 255).astype(np.uint8)
+    torch.set_num_threads(2)
     result = estimate_kernel(gray, steps=1000, max_time=0.05, progress=False)
     assert result.log.stopped == "time" and result.log.steps < 1000
+    assert torch.get_num_threads() == 2  # KernelGAN's one thread is given back
 
 
 @pytest.mark.parametrize(
@@ -203,6 +205,7 @@ def test_gray_and_uint8_images_and_max_time() -> None:
         (lambda: estimate_kernel(np.zeros((40, 40, 4)), steps=1), "alpha"),
         (lambda: estimate_kernel(_image(), steps=0), "steps"),
         (lambda: KernelGANConfig(crop_size=30), "crop_size"),
+        (lambda: KernelGANConfig(threads=0), "threads"),
     ],
 )
 def test_bad_input_is_refused_in_one_line(call: object, match: str) -> None:

@@ -49,7 +49,7 @@ def add_parser(sub: Any) -> None:
         "picture of it (.png, same name) beside it, both atomically. Use the .npy with srkit zssr/dpsr --kernel.",
     )
     p.add_argument("input", metavar="IMG", help="the low-resolution image (PNG, JPEG, WebP, TIFF, BMP; no alpha)")
-    p.add_argument("--scale", type=_scale, default=2, help="the SR scale of the kernel: 2 or 4 (default 2)")
+    p.add_argument("--scale", type=_scale, default=2, metavar="2|4", help="the SR scale of the kernel (default 2)")
     p.add_argument("-o", "--output", help="the kernel file, .npy (default: beside IMG, as NAME_kernel_xS.npy)")
     p.add_argument(
         "--steps",
@@ -98,6 +98,6 @@ def run(args: argparse.Namespace) -> int:
     side = result.kernel.shape[0]
     print(
         f"{src} -> {target} (+ {target.with_suffix('.png').name}): x{args.scale} kernel {side}x{side}, "
-        f"{log.steps} steps in {log.seconds:.1f} s{why}"
+        f"{log.steps} step{'s' if log.steps != 1 else ''} in {log.seconds:.1f} s{why}"
     )
     return 0
