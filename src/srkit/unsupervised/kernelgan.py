@@ -13,15 +13,15 @@ x2 kernel composed with itself, analytically.
 
 The kernels follow srkit's kernel convention (:mod:`srkit.degradations.div2krk`, which is KernelGAN's and
 DIV2KRK's): :func:`srkit.degradations.kernel_downscale` correlates with the kernel and keeps every ``s``-th pixel,
-and the kernel's centre of mass is :func:`srkit.degradations.aligned_centre` (half a high-resolution pixel per
-extra scale step off its middle pixel, so that each LR pixel sits at the centre of its HR block).
+and the kernel's centre of mass is :func:`srkit.degradations.aligned_centre`, ``(s - 1) / 2`` pixels below and right
+of its middle pixel, so that each LR pixel sits at the centre of its ``s x s`` HR block.
 
 srkit follows the official code, whose settings are the paper's where the paper gives them. Departures, each said
 where it is made: in training, the generator's output is computed through its collapsed kernel (the same function of
 the same weights, so the same losses and gradients, several times less work on a CPU; ``fast_generator=False`` runs
 the layers); images smaller than the 64-pixel crop use a smaller crop; the final centring is an exact linear
 sub-pixel shift (:func:`srkit.degradations.centre_kernel`) where the official code uses a cubic spline, which rings
-below zero.
+below zero. Training runs on one CPU thread by default (``KernelGANConfig.threads``).
 
 Example:
     >>> import numpy as np
