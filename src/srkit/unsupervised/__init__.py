@@ -14,17 +14,20 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
+from srkit.unsupervised.dip import DIPConfig, dip
 from srkit.unsupervised.kernelgan import KernelGANConfig, KernelResult, estimate_kernel
 from srkit.unsupervised.zssr import ZSSRConfig, zssr
 
 __all__ = [
     "Budget",
+    "DIPConfig",
     "KernelGANConfig",
     "KernelResult",
     "OptimLog",
     "SRResult",
     "ZSSRConfig",
     "as_rgb_tensor",
+    "dip",
     "estimate_kernel",
     "optimise",
     "seeded",
