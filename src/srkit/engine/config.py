@@ -25,12 +25,14 @@ from srkit._core.errors import SrkitError, parse_error, parse_problem
 @dataclass(frozen=True)
 class ModelConfig:
     """Which network: a zoo ``name`` (built by ``srkit.build_model(name, scale=scale, **options)``) or a
-    composition ``spec`` (``srkit.create_model``)."""
+    composition ``spec`` (``srkit.create_model``); ``init`` starts it from other weights
+    (:func:`srkit.engine.run.init_weights`)."""
 
     name: str | None = None
     scale: int = 4
     options: dict[str, Any] = field(default_factory=dict)
     spec: dict[str, Any] | None = None
+    init: str | None = None  # start from these weights: a shipped model name or a checkpoint (fine-tuning)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from srkit._core.errors import SrkitError
 from srkit._core.fileio import atomic_write_text
 from srkit._core.registry import Registry
 from srkit.archs import build_model
+from srkit.archs.shipped import shipped_models
 from srkit.data.paths import DataPaths
 from srkit.engine.checkpoint import load_checkpoint, save_checkpoint
 from srkit.engine.config import TrainConfig, config_to_dict
@@ -61,6 +62,43 @@ def register_recipe(name: str, factory: RecipeFactory) -> None:
     """Make ``recipe: name`` in a training config build its recipe with ``factory(config, model, card, device)``
     (packages above the engine, e.g. ``srkit.unsupervised``, register theirs when imported)."""
     RECIPES.register(name, factory)
+
+
+def init_weights(model: nn.Module, source: str) -> list[str]:
+    """Load the weights of ``source`` (a shipped model name or a checkpoint file srkit reads) into ``model``, to
+    fine-tune it. Every tensor must be there with its shape, except a convolution that takes more input channels
+    than the source's (a noise-level map added to an image model): its first channels get the source's weights and
+    the new ones zeros, so the model starts out computing what the source computed. Returns the names of the
+    tensors widened that way.
+
+    Raises:
+        SrkitError: a missing, unexpected or otherwise mis-shaped tensor (named).
+    """
+    from srkit.archs import load_model, read_state_dict
+
+    shipped = source in shipped_models() or source == "srkit_net"
+    given = load_model(source).state_dict() if shipped else read_state_dict(source)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(given))
+    unexpected = sorted(set(given) - set(own))
+    if missing or unexpected:
+        raise SrkitError(f"model.init {source}: missing {missing[:4]}, unexpected {unexpected[:4]} tensors")
+    widened, state = [], {}
+    for key, target in own.items():
+        value = given[key].to(target.dtype)
+        if value.shape != target.shape:
+            wider = value.ndim == 4 and target.ndim == 4 and value.shape[1] < target.shape[1]
+            if not wider or value.shape[0] != target.shape[0] or value.shape[2:] != target.shape[2:]:
+                raise SrkitError(
+                    f"model.init {source}: {key} is {tuple(value.shape)}, the model's {tuple(target.shape)}"
+                )
+            padded = torch.zeros_like(target)
+            padded[:, : value.shape[1]] = value
+            value = padded
+            widened.append(key)
+        state[key] = value
+    model.load_state_dict(state, strict=True)
+    return widened
 
 
 def make_recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> Recipe:
@@ -155,7 +193,10 @@ class Run:
         self.out = Path(config.output)
         self.latest, self.log_path = self.out / "latest.pt", self.out / "log.csv"
         torch.manual_seed(config.seed)
-        model = build_network(config).to(device)
+        model = build_network(config)
+        if config.model.init is not None:
+            init_weights(model, config.model.init)
+        model = model.to(device)
         self.card = card_of(model)
         self.recipe = make_recipe(config, model, self.card, device)
         self.players = {p.name: p for p in self.recipe.players}
