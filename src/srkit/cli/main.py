@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, blindset, dip, export, kernel, models, train, upscale, zssr
+from srkit.cli import bench, blindset, dip, dpsr, export, kernel, models, train, upscale, zssr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     blindset.add_parser(sub)
     models.add_parser(sub)
     dip.add_parser(sub)
+    dpsr.add_parser(sub)
     kernel.add_parser(sub)
     zssr.add_parser(sub)
     train.add_parsers(sub)

@@ -15,6 +15,7 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
 from srkit.unsupervised.dip import DIPConfig, dip
+from srkit.unsupervised.dpsr import dpsr, hqs_schedule, lr_kernel
 from srkit.unsupervised.kernelgan import KernelGANConfig, KernelResult, estimate_kernel
 from srkit.unsupervised.zssr import ZSSRConfig, zssr
 
@@ -28,7 +29,10 @@ __all__ = [
     "ZSSRConfig",
     "as_rgb_tensor",
     "dip",
+    "dpsr",
     "estimate_kernel",
+    "hqs_schedule",
+    "lr_kernel",
     "optimise",
     "seeded",
     "zssr",
