@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 import srkit
+import srkit.unsupervised
 from srkit._core.fileio import check_output_path
 from srkit.archs.shipped import SHIPPED
 from srkit.data.paths import resolve_data_path

@@ -17,14 +17,19 @@ from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
 from srkit.unsupervised.dip import DIPConfig, dip
 from srkit.unsupervised.dpsr import dpsr, hqs_schedule, lr_kernel
 from srkit.unsupervised.kernelgan import KernelGANConfig, KernelResult, estimate_kernel
+from srkit.unsupervised.methods import PER_IMAGE_METHODS, PerImageMethod, register_methods
 from srkit.unsupervised.zssr import ZSSRConfig, zssr
 
+register_methods()  # srkit bench --method zssr, dpsr, ...
+
 __all__ = [
+    "PER_IMAGE_METHODS",
     "Budget",
     "DIPConfig",
     "KernelGANConfig",
     "KernelResult",
     "OptimLog",
+    "PerImageMethod",
     "SRResult",
     "ZSSRConfig",
     "as_rgb_tensor",
