@@ -227,9 +227,18 @@ def test_refusals(kwargs: dict[str, Any], message: str) -> None:
 
 def test_fast_preset() -> None:
     fast = ZSSRConfig.fast()
-    assert (fast.crop_size, fast.max_iters, fast.channels_last) == (64, 1000, True)
+    assert (fast.crop_size, fast.max_iters, fast.channels_last, fast.test_crop) == (64, 800, True, 128)
     out = zssr(_image(), 2, fast=True, steps=2, progress=False)
     assert out.image.shape == (48, 48, 3) and out.info["config"].crop_size == 64
+
+
+def test_speed_options_keep_the_result() -> None:
+    img = _image((24, 24, 3)).astype(np.float32) / 255
+    plain = zssr(img, 2, config=TINY, progress=False).image
+    cl = zssr(img, 2, config=replace_cfg(channels_last=True), progress=False).image
+    assert np.abs(plain - cl).max() < 1e-4  # channels-last inference: the same numbers, in another layout
+    run = _Run(_tensor(_image((30, 24, 3))), 2.0, None, replace_cfg(test_crop=16), 0, "cpu")
+    assert run.test_input.shape == (1, 3, 16, 16)  # the reconstruction error on the central 16 x 16
 
 
 # --- srkit zssr -----------------------------------------------------------------------------------------------------
