@@ -3,7 +3,6 @@ self-ensemble, back-projection, the estimated kernel, gradual scales, the time l
 
 from __future__ import annotations
 
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from srkit import SrkitError
 from srkit.cli.main import main as _main
 from srkit.degradations import div2krk_kernel, kernel_downscale, sample_div2krk_kernel
 from srkit.functional.resize import imresize
-from srkit.unsupervised import ZSSRConfig, zssr
+from srkit.unsupervised import ZSSRConfig, kernelgan, zssr
 from srkit.unsupervised.zssr import (
     ZSSRNet,
     _Run,
@@ -176,15 +175,13 @@ def test_estimate_asks_kernelgan(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
     found = np.outer([1, 2, 1], [1, 2, 1]).astype(float)
 
-    def estimate_kernel(image: np.ndarray, scale: int) -> Any:
-        calls.append((image.shape, scale))
+    def estimate_kernel(image: np.ndarray, scale: int, **options: Any) -> Any:
+        calls.append((image.shape, scale, options))
         return types.SimpleNamespace(kernel=found)
 
-    fake = types.ModuleType("srkit.unsupervised.kernelgan")
-    fake.estimate_kernel = estimate_kernel  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "srkit.unsupervised.kernelgan", fake)
-    out = zssr(_image(), 2, kernel="estimate", config=TINY, progress=False)
-    assert calls == [((24, 24, 3), 2)]
+    monkeypatch.setattr(kernelgan, "estimate_kernel", estimate_kernel)
+    out = zssr(_image(), 2, kernel="estimate", config=TINY, seed=5, progress=False)
+    assert calls == [((24, 24, 3), 2, {"seed": 5, "progress": False, "device": "cpu"})]
     assert np.allclose(out.info["kernel"], found / 16) and out.info["transforms"] == tuple(range(8))
     with pytest.raises(SrkitError, match="whole number"):
         zssr(_image(), 2.5, kernel="estimate", config=TINY, progress=False)

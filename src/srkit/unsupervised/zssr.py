@@ -46,13 +46,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import importlib
 import itertools
 import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import torch
@@ -61,6 +61,7 @@ import torch.nn as nn
 from srkit._core.errors import SrkitError
 from srkit.data.kernelfile import check_kernel
 from srkit.functional.resize import imresize
+from srkit.unsupervised import kernelgan
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
 from srkit.unsupervised._zssr_parts import (
@@ -449,12 +450,13 @@ class _Run:
 # --- the public function --------------------------------------------------------------------------------------------
 
 
-def _resolve_kernel(image: np.ndarray, scale: float, kernel: np.ndarray | str | None) -> np.ndarray | None:
+def _resolve_kernel(
+    image: np.ndarray, scale: float, kernel: np.ndarray | str | None, **estimate: Any
+) -> np.ndarray | None:
     if kernel is None or (isinstance(kernel, str) and kernel == "bicubic"):
         return None
     if isinstance(kernel, str) and kernel == "estimate":
-        # KernelGAN is imported only when asked for (and by name: it is a sibling module of this package)
-        found = importlib.import_module("srkit.unsupervised.kernelgan").estimate_kernel(image, int(scale)).kernel
+        found = kernelgan.estimate_kernel(image, int(scale), **estimate).kernel  # the paper's KernelGAN schedule
         return check_kernel(found, source="the estimated kernel")
     assert not isinstance(kernel, str)
     return check_kernel(kernel)
@@ -494,7 +496,8 @@ def zssr(
         scale: any number >= 1.5 (a whole number with a kernel).
         kernel: how the image was downscaled: ``"bicubic"`` (None, the default: MATLAB's imresize), a 2-D array
             (the kernel, normalised), or ``"estimate"`` (KernelGAN's
-            :func:`srkit.unsupervised.kernelgan.estimate_kernel`).
+            :func:`srkit.unsupervised.kernelgan.estimate_kernel` with its paper's schedule and this call's seed,
+            progress and device; scales 2 and 4).
         steps: most training steps per scale (default: the config's, the paper's 3000).
         max_time: stop training after this many seconds and finish with the network as it is.
         seed: seed of the weights, crops, flips and noise (the same seed gives the same image).
@@ -528,7 +531,7 @@ def zssr(
         raise SrkitError(f"kernel must be 'bicubic', 'estimate' or a 2-D array, got {named!r}")
     s = _check_scale(scale, not (kernel is None or named == "bicubic"))
     x, restore = as_rgb_tensor(image, min_side=max(4, math.ceil(3 * s)))
-    k = _resolve_kernel(image, s, kernel)
+    k = _resolve_kernel(image, s, kernel, seed=seed, progress=progress, device=device)
     start = time.perf_counter()
     with seeded(seed):
         run = _Run(x, s, k, cfg, seed, device)
