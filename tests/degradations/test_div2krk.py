@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from srkit import SrkitError
+from srkit import SrkitError, imresize
 from srkit.degradations import (
     DIV2KRKParams,
     aligned_centre,
     analytic_x4_kernel,
     apply_div2krk,
+    bicubic_kernel,
     centre_kernel,
     div2krk_kernel,
     kernel_centre,
     kernel_downscale,
+    kernel_error,
     sample_div2krk_kernel,
 )
 
@@ -210,3 +212,37 @@ def test_bad_inputs_are_refused() -> None:
         kernel_downscale(np.zeros((4, 4), np.int32), np.ones((1, 1)), 2)
     with pytest.raises(SrkitError, match=r"integer >= 1"):
         kernel_downscale(np.zeros((4, 4)), np.ones((1, 1)), 0)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_kernel_is_matlab_imresize_away_from_the_borders(scale: int) -> None:
+    image = np.random.default_rng(scale).random((48, 40))
+    k = bicubic_kernel(scale)
+    assert k.shape == (6 * scale - 1,) * 2 and math.isclose(k.sum(), 1.0)
+    assert np.allclose(kernel_centre(k), aligned_centre(k.shape, scale))
+    ours, matlab = kernel_downscale(image, k, scale), imresize(image, 1 / scale)
+    m = 12 // scale  # MATLAB renormalises its weights near a border, this convention reflects the image
+    np.testing.assert_allclose(ours[m:-m, m:-m], matlab[m:-m, m:-m], atol=1e-12)
+
+
+def test_kernel_error_is_zero_for_the_truth_whatever_its_size_and_scale() -> None:
+    k = div2krk_kernel(_draw(3))
+    assert kernel_error(k, k) == 0.0
+    assert kernel_error(np.pad(k, 4) * 7.0, k) < 1e-12  # zero border, another sum: the same kernel
+
+
+def test_kernel_error_counts_a_shift_and_a_wrong_width() -> None:
+    k = div2krk_kernel(_draw(4))
+    shifted = np.roll(np.pad(k, 2), 1, axis=1)
+    assert kernel_error(shifted, k) > 0.1
+    near, far = div2krk_kernel(_draw(5)), bicubic_kernel(2)
+    assert kernel_error(k, k) < kernel_error(near, k) and kernel_error(far, k) > 0.1
+
+
+def test_kernel_helpers_refuse_bad_input() -> None:
+    with pytest.raises(SrkitError, match="scale"):
+        bicubic_kernel(1)
+    with pytest.raises(SrkitError, match="positive mass"):
+        kernel_error(np.zeros((3, 3)), bicubic_kernel(2))
+    with pytest.raises(SrkitError, match="2-D"):
+        kernel_error(np.ones(3), bicubic_kernel(2))

@@ -21,10 +21,12 @@ from srkit.degradations.div2krk import (
     aligned_centre,
     analytic_x4_kernel,
     apply_div2krk,
+    bicubic_kernel,
     centre_kernel,
     div2krk_kernel,
     kernel_centre,
     kernel_downscale,
+    kernel_error,
     sample_div2krk_kernel,
 )
 from srkit.degradations.jpeg import (
@@ -137,6 +139,7 @@ __all__ = [
     "apply_resize",
     "bicubic",
     "bicubic_degradation",
+    "bicubic_kernel",
     "blur",
     "blur_degradation",
     "blur_downsample",
@@ -152,6 +155,7 @@ __all__ = [
     "jpeg_compress",
     "kernel_centre",
     "kernel_downscale",
+    "kernel_error",
     "lr_size",
     "motion_kernel",
     "noise_degradation",

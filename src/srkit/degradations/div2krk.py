@@ -60,6 +60,7 @@ import torch
 
 from srkit._core.errors import SrkitError
 from srkit.degradations.kernels import _check_range, _uniform
+from srkit.functional.resize import _cubic
 
 __all__ = [
     "DIV2KRK_SCALES",
@@ -67,10 +68,12 @@ __all__ = [
     "aligned_centre",
     "analytic_x4_kernel",
     "apply_div2krk",
+    "bicubic_kernel",
     "centre_kernel",
     "div2krk_kernel",
     "kernel_centre",
     "kernel_downscale",
+    "kernel_error",
     "sample_div2krk_kernel",
 ]
 
@@ -215,6 +218,55 @@ def analytic_x4_kernel(kernel: np.ndarray) -> np.ndarray:
         for c in range(w):
             big[2 * r : 2 * r + h, 2 * c : 2 * c + w] += k[r, c] * k
     return big / big.sum()
+
+
+def bicubic_kernel(scale: int) -> np.ndarray:
+    """MATLAB's bicubic ``imresize(image, 1 / scale)`` (antialiased cubic, ``a = -0.5``) as a kernel of this
+    module's convention: ``(6s - 1, 6s - 1)``, separable, aligned, sums to 1. :func:`kernel_downscale` with it
+    gives MATLAB's result away from the borders (MATLAB renormalises its weights at a border, this convention
+    reflects the image instead). The kernel a non-blind method assumes; the reference for a kernel estimate's
+    error (:func:`kernel_error`).
+
+    Example:
+        >>> k = bicubic_kernel(2)
+        >>> k.shape, round(float(k.sum()), 12), [round(c, 9) for c in kernel_centre(k)]
+        ((11, 11), 1.0, [5.5, 5.5])
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int | np.integer) or scale < 2:
+        raise SrkitError(f"the scale must be an integer >= 2, got {scale!r}")
+    size = 6 * scale - 1
+    offsets = np.arange(size) - size // 2 - (scale - 1) / 2  # HR pixel centres relative to the LR pixel's
+    taps = _cubic(offsets / scale)
+    taps /= taps.sum()
+    return np.outer(taps, taps)
+
+
+def _embed(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``kernel`` in a zero array of ``shape``, its index ``(h // 2, w // 2)`` at ``(H // 2, W // 2)``: two aligned
+    kernels of different sizes then share their centre of mass."""
+    h, w = kernel.shape
+    out = np.zeros(shape)
+    r, c = shape[0] // 2 - h // 2, shape[1] // 2 - w // 2
+    out[r : r + h, c : c + w] = kernel
+    return out
+
+
+def kernel_error(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Relative L2 error of a kernel estimate: ``||estimate - truth|| / ||truth||``, both normalised to sum to 1
+    and laid on a common grid by their aligned centres (this module's convention; a shifted estimate counts as
+    wrong, since it shifts the image it makes). 0 is exact; 1 is as far from ``truth`` as a zero kernel.
+
+    Example:
+        >>> k = bicubic_kernel(2)
+        >>> kernel_error(k, k), kernel_error(np.pad(k, 3), k)
+        (0.0, 0.0)
+    """
+    est, true = _as_kernel(estimate), _as_kernel(truth)
+    if not (est.sum() > 0 and true.sum() > 0):
+        raise SrkitError("a kernel has no positive mass")
+    shape = (max(est.shape[0], true.shape[0]), max(est.shape[1], true.shape[1]))
+    a, b = _embed(est / est.sum(), shape), _embed(true / true.sum(), shape)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 # --- centring -------------------------------------------------------------------------------------------------------
