@@ -78,6 +78,12 @@ def test_training_the_prior_through_the_engine(images: Path, tmp_path: Path) -> 
     )
     result = train(config_from_dict(cfg), progress=False)
     assert np.isfinite(result.loss)
+    from srkit.unsupervised import dpsr  # the trained run serves DPSR as its prior: its folder or its latest.pt
+
+    lr = np.zeros((12, 12, 3), np.uint8)
+    for prior in (tmp_path / "prior", tmp_path / "prior" / "latest.pt"):
+        out = dpsr(lr, 2, kernel=np.ones((3, 3)), prior=prior, iterations=1, progress=False)
+        assert out.image.shape == (24, 24, 3)
     with pytest.raises(SrkitError, match="unknown recipe_options"):
         train(config_from_dict({**cfg, "output": str(tmp_path / "bad"), "recipe_options": {"sigma": 3}}))
     with pytest.raises(SrkitError, match="unknown recipe 'nope'; available: .*noise_map"):

@@ -10,8 +10,16 @@ import srkit
 from srkit import SrkitError
 from srkit.degradations.div2krk import div2krk_kernel, kernel_downscale, sample_div2krk_kernel
 from srkit.functional.resize import imresize
-from srkit.unsupervised import dpsr as dpsr_module
-from srkit.unsupervised.dpsr import _convolve, _data_step, _otf, dpsr, hqs_schedule, lr_kernel
+from srkit.unsupervised.dpsr import (
+    CONVERTED_FLOOR,
+    DEFAULT_PRIOR,
+    _convolve,
+    _data_step,
+    _otf,
+    dpsr,
+    hqs_schedule,
+    lr_kernel,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -21,6 +29,7 @@ def test_schedule_is_the_official_one() -> None:
     np.testing.assert_allclose(sigmas * 255, np.logspace(np.log10(49), np.log10(2.55), 15))
     np.testing.assert_allclose(rhos, (0.255 / 255) ** 2 / sigmas**2 / 3)
     assert hqs_schedule(10.0, 15)[0][0] == pytest.approx((10 / 255) ** 2 / (49 / 255) ** 2 / 3)
+    assert hqs_schedule(1.0, 15, floor=2.55)[0][0] == pytest.approx((2.55 / 255) ** 2 / (49 / 255) ** 2 / 3)
 
 
 def test_lr_kernel_maps_bicubic_onto_the_classical_degradation() -> None:
@@ -55,8 +64,9 @@ def test_a_run_with_a_tiny_prior(monkeypatch: pytest.MonkeyPatch) -> None:
     out = dpsr(image, 2, kernel=np.ones((3, 3)), prior=prior, iterations=3, progress=False)
     assert out.image.shape == (28, 24, 3) and out.image.dtype == np.uint8
     assert out.log.steps == 3 and len(out.info["sigmas"]) == 3  # type: ignore[arg-type]
+    assert out.info["noise_assumed"] == CONVERTED_FLOOR  # a converted kernel: its fit error counts as noise
     gray = dpsr(image[..., 0], 2, kernel=np.ones((3, 3)), domain="lr", prior=prior, iterations=1, progress=False)
-    assert gray.image.shape == (28, 24)
+    assert gray.image.shape == (28, 24) and gray.info["noise_assumed"] == 0.255  # DPSR's own kernel: its floor
 
     calls: list[int] = []
 
@@ -85,7 +95,7 @@ def test_bad_input_is_refused() -> None:
         dpsr(image, 2, kernel=np.ones((3, 3)), noise=-3, prior=prior, progress=False)
     with pytest.raises(SrkitError, match="takes a noise-level map"):
         dpsr(image, 2, kernel=np.ones((3, 3)), prior=srkit.build_model("espcn", scale=2), progress=False)
-    assert dpsr_module.DEFAULT_PRIOR == "srkit_prior"
+    assert DEFAULT_PRIOR == "srkit_prior"
 
 
 def test_fft_and_spatial_convolution_agree_for_an_asymmetric_kernel() -> None:

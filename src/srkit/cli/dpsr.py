@@ -52,7 +52,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--lr-kernel", action="store_true", help="the kernel file is DPSR's LR-size kernel")
     p.add_argument("--noise", type=_noise, default=0.0, help="the image's noise level, 0-255 scale (default 0)")
     p.add_argument("--iterations", type=count, default=ITERATIONS, help=f"HQS iterations (default {ITERATIONS})")
-    p.add_argument("--prior", default=DEFAULT_PRIOR, help=f"the prior: shipped name or checkpoint ({DEFAULT_PRIOR})")
+    p.add_argument(
+        "--prior",
+        default=DEFAULT_PRIOR,
+        help=f"the prior: shipped name, weights file or training run ({DEFAULT_PRIOR})",
+    )
     p.add_argument("-o", "--output", help="output file (default: beside the input, as NAME_dpsr_xS.EXT)")
     add_run_options(p, steps_help=None)
     p.set_defaults(run=run)

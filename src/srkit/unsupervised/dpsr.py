@@ -13,7 +13,10 @@ rest. Half-quadratic splitting alternates, for ``i = 1 .. 15``:
 2. the prior step (Eq. 12): ``x_i = SR(z, sigma_i)``, the super-resolver told the noise level ``sigma_i``,
 
 with ``sigma_i`` falling log-uniformly from 49 to 2.55 (0-255 scale) and ``rho_i = sigma^2 / sigma_i^2 / 3``
-(``sigma``: the image's noise level, at least 0.255), as the official ``get_rho_sigma``.
+(``sigma``: the image's noise level, at least 0.255), as the official ``get_rho_sigma``. With a classical kernel
+converted by :func:`lr_kernel` the data term is not exact (the conversion is a fit), so srkit assumes at least
+``sigma = 2.55`` (1% of the range) there: chosen on training images, where the official floor made the FFT step
+amplify the fit's error (``benchmarks/dpsr_noise_floor.py``; docs/unsupervised/dpsr.md).
 
 The prior is srkit's ``srkit_prior`` (a noise-level-map super-resolver trained like DPSR's SRResNet+: bicubic
 degradation plus white Gaussian noise of a known level, ``configs/srkit/prior.yaml``), or any model whose card
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -53,6 +57,7 @@ from srkit._core.cards import card_of
 from srkit._core.errors import SrkitError
 from srkit.archs import load_model
 from srkit.data.kernelfile import check_kernel
+from srkit.engine import load_run
 from srkit.degradations.div2krk import kernel_downscale
 from srkit.functional.resize import imresize
 from srkit.inference.tiling import upscale_tensor
@@ -60,17 +65,20 @@ from srkit.inference.upscale import ImagePipeline
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, optimise, seeded
 
-__all__ = ["DEFAULT_PRIOR", "dpsr", "hqs_schedule", "lr_kernel"]
+__all__ = ["CONVERTED_FLOOR", "DEFAULT_PRIOR", "dpsr", "hqs_schedule", "lr_kernel"]
 
 DEFAULT_PRIOR = "srkit_prior"
 ITERATIONS = 15  # DPSR's iter_num
 _SIGMA_FIRST, _SIGMA_LAST = 49.0, 2.55  # the prior's noise levels, 0-255 scale (get_rho_sigma)
 _SIGMA_FLOOR = 0.255  # the smallest image noise level the schedule assumes (0-255)
+CONVERTED_FLOOR = 2.55  # the smallest with a kernel converted by lr_kernel (its fit error acts as noise)
 
 
-def hqs_schedule(noise: float, iterations: int = ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+def hqs_schedule(
+    noise: float, iterations: int = ITERATIONS, *, floor: float = _SIGMA_FLOOR
+) -> tuple[np.ndarray, np.ndarray]:
     """DPSR's ``(rhos, sigmas)``: the prior's noise levels fall log-uniformly from 49 to 2.55 (as fractions of 255),
-    ``rho_i = max(noise, 0.255)^2 / sigma_i^2 / 3`` (``noise``: the image's level, 0-255).
+    ``rho_i = max(noise, floor)^2 / sigma_i^2 / 3`` (``noise``: the image's level, 0-255; ``floor``: DPSR's 0.255).
 
     Example:
         >>> rhos, sigmas = hqs_schedule(0.0, 15)
@@ -80,7 +88,7 @@ def hqs_schedule(noise: float, iterations: int = ITERATIONS) -> tuple[np.ndarray
     if iterations < 1:
         raise SrkitError(f"DPSR needs at least one iteration, got {iterations}")
     sigmas = np.logspace(math.log10(_SIGMA_FIRST), math.log10(_SIGMA_LAST), iterations) / 255.0
-    sigma = max(noise, _SIGMA_FLOOR) / 255.0
+    sigma = max(noise, floor) / 255.0
     return sigma**2 / sigmas**2 / 3.0, sigmas
 
 
@@ -143,7 +151,19 @@ def _data_step(y_hat: torch.Tensor, otf: torch.Tensor, z_prev: torch.Tensor, rho
 
 
 def _load_prior(prior: nn.Module | str | os.PathLike[str]) -> nn.Module:
-    model = prior if isinstance(prior, nn.Module) else load_model(prior)
+    """A module, a shipped name or weights file (:func:`srkit.load_model`), or an srkit training run: its folder or
+    its ``latest.pt`` (:func:`srkit.load_run`)."""
+    if isinstance(prior, nn.Module):
+        model = prior
+    elif Path(prior).is_dir():
+        model = load_run(prior)[0]
+    else:
+        try:
+            model = load_model(prior)
+        except SrkitError:
+            if Path(prior).suffix != ".pt":
+                raise
+            model = load_run(prior)[0]  # a training checkpoint (latest.pt) holds more than a state dict
     card = card_of(model)
     if not card.noise_map or card.out_channels != 3:
         raise SrkitError(f"DPSR's prior is an RGB super-resolver that takes a noise-level map; {card.name} is not")
@@ -174,9 +194,11 @@ def dpsr(
         domain: ``"hr"``: ``kernel`` is the classical one, ``y = (x (*) k) |s`` in srkit's convention (DIV2KRK's,
             KernelGAN's), converted with :func:`lr_kernel`; ``"lr"``: it is DPSR's LR-size kernel, applied by
             convolution, ``y = (x |bicubic s) (*) k`` (the official code's ``.mat`` kernels).
-        noise: the image's noise level (standard deviation, 0-255 scale).
+        noise: the image's noise level (standard deviation, 0-255 scale). The schedule assumes at least 0.255
+            (DPSR's floor), or 2.55 with a converted (``domain="hr"``) kernel.
         iterations: HQS iterations (DPSR: 15).
-        prior: the super-resolver prior: a shipped name, a checkpoint, or a module whose card takes a noise map.
+        prior: the super-resolver prior, a model whose card takes a noise map: a shipped name, a weights file, an
+            srkit training run (its folder or ``latest.pt``) or a module.
         max_time: stop after this many seconds (the result of the last finished iteration).
         seed: seed of KernelGAN (``kernel="estimate"``).
         progress: show the iterations (None: a bar on a terminal, lines in logs).
@@ -213,7 +235,9 @@ def dpsr(
     info["kernel_lr"] = k
     if domain == "hr":
         info["kernel_hr"] = k_given
-    rhos, sigmas = hqs_schedule(noise, iterations)
+    floor = CONVERTED_FLOOR if domain == "hr" else _SIGMA_FLOOR
+    rhos, sigmas = hqs_schedule(noise, iterations, floor=floor)
+    info["noise_assumed"] = max(noise, floor)
     info["sigmas"] = (sigmas * 255).tolist()
 
     h, w = x_lr.shape[-2:]
