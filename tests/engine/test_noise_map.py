@@ -86,5 +86,5 @@ def test_training_the_prior_through_the_engine(images: Path, tmp_path: Path) -> 
         assert out.image.shape == (24, 24, 3)
     with pytest.raises(SrkitError, match="unknown recipe_options"):
         train(config_from_dict({**cfg, "output": str(tmp_path / "bad"), "recipe_options": {"sigma": 3}}))
-    with pytest.raises(SrkitError, match="unknown recipe 'nope'; available: .*noise_map"):
+    with pytest.raises(SrkitError, match=r"unknown recipe 'nope'; available: .*noise_map"):
         train(config_from_dict({**cfg, "output": str(tmp_path / "bad2"), "recipe": "nope"}))

@@ -57,8 +57,8 @@ from srkit._core.cards import card_of
 from srkit._core.errors import SrkitError
 from srkit.archs import load_model
 from srkit.data.kernelfile import check_kernel
-from srkit.engine import load_run
 from srkit.degradations.div2krk import kernel_downscale
+from srkit.engine import load_run
 from srkit.functional.resize import imresize
 from srkit.inference.tiling import upscale_tensor
 from srkit.inference.upscale import ImagePipeline
