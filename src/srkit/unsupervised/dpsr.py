@@ -156,14 +156,14 @@ def _load_prior(prior: nn.Module | str | os.PathLike[str]) -> nn.Module:
     if isinstance(prior, nn.Module):
         model = prior
     elif Path(prior).is_dir():
-        model = load_run(prior)[0]
+        model = load_run(Path(prior))[0]
     else:
         try:
             model = load_model(prior)
         except SrkitError:
             if Path(prior).suffix != ".pt":
                 raise
-            model = load_run(prior)[0]  # a training checkpoint (latest.pt) holds more than a state dict
+            model = load_run(Path(prior))[0]  # a training checkpoint (latest.pt) holds more than a state dict
     card = card_of(model)
     if not card.noise_map or card.out_channels != 3:
         raise SrkitError(f"DPSR's prior is an RGB super-resolver that takes a noise-level map; {card.name} is not")
