@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, blindset, dip, dpsr, export, kernel, models, train, upscale, zssr
+from srkit.cli import bench, blindset, dip, dpsr, export, kernel, models, train, unpairedset, upscale, zssr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     upscale.add_parser(sub)
     bench.add_parser(sub)
     blindset.add_parser(sub)
+    unpairedset.add_parser(sub)
     models.add_parser(sub)
     dip.add_parser(sub)
     dpsr.add_parser(sub)
