@@ -68,6 +68,7 @@ def make_loader(
         persistent_workers=workers > 0,
         prefetch_factor=prefetch_factor if workers > 0 else None,
         pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
+        generator=torch.Generator().manual_seed(0),  # its own: a new loader (a resume) leaves torch's RNG untouched
     )
 
 

@@ -49,10 +49,11 @@ class DataPaths:
     train: list[DataPath]
     lr_train: list[DataPath] | None
     val: DataPath | None
+    unpaired_lr: list[DataPath] | None = None
 
     def notes(self) -> list[str]:
         """One line per path: where it was found."""
-        entries = [*self.train, *(self.lr_train or []), *([self.val] if self.val else [])]
+        entries = [*self.train, *(self.lr_train or []), *(self.unpaired_lr or []), *([self.val] if self.val else [])]
         return [p.describe() for p in entries]
 
 
@@ -82,12 +83,17 @@ def resolve_data_path(given: str | os.PathLike[str], *, key: str = "data path") 
     return found
 
 
-def resolve_data_paths(train: list[str], lr_train: list[str] | None, val: str | None) -> DataPaths:
-    """Every data folder of a run, resolved (``config.data.train``, ``lr_train``, ``val``)."""
+def resolve_data_paths(
+    train: list[str], lr_train: list[str] | None, val: str | None, unpaired_lr: list[str] | None = None
+) -> DataPaths:
+    """Every data folder of a run, resolved (``config.data.train``, ``lr_train``, ``val``, ``unpaired_lr``)."""
     return DataPaths(
         train=[resolve_data_path(p, key=f"config.data.train[{i}]") for i, p in enumerate(train)],
         lr_train=None
         if lr_train is None
         else [resolve_data_path(p, key=f"config.data.lr_train[{i}]") for i, p in enumerate(lr_train)],
         val=None if val is None else resolve_data_path(val, key="config.data.val"),
+        unpaired_lr=None
+        if unpaired_lr is None
+        else [resolve_data_path(p, key=f"config.data.unpaired_lr[{i}]") for i, p in enumerate(unpaired_lr)],
     )

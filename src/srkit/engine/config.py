@@ -42,6 +42,7 @@ class DataConfig:
     train: list[str] = field(default_factory=list)
     holdout: list[str] = field(default_factory=list)  # file-name patterns left out of the training folders
     lr_train: list[str] | None = None
+    unpaired_lr: list[str] | None = None  # real LR folders: batches also carry real_lr (srkit.data.UnpairedPatches)
     val: str | None = None
     patch_size: int = 48
     batch_size: int = 16

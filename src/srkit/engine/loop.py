@@ -32,6 +32,7 @@ from srkit.data.benchmark import BenchmarkSet
 from srkit.data.loader import make_loader
 from srkit.data.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.data.train import TrainPatches
+from srkit.data.unpaired import UnpairedPatches
 from srkit.degradations import bsrgan, degrade_batch, real_esrgan
 from srkit.engine.checkpoint import load_checkpoint
 from srkit.engine.config import TrainConfig
@@ -81,7 +82,11 @@ def _degradation(name: str) -> str | Callable[[np.ndarray, int, torch.Generator]
 
 def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channels: int) -> TrainPatches:
     d = config.data
-    return TrainPatches(
+    unpaired: dict[str, Any] = {}
+    if paths.unpaired_lr is not None:  # batches also carry real_lr patches (unpaired recipes)
+        unpaired["real_lr_folders"] = [p.path for p in paths.unpaired_lr]
+    return (UnpairedPatches if unpaired else TrainPatches)(
+        **unpaired,
         hr_folders=[p.path for p in paths.train],
         scales=scales,
         patch_size=d.patch_size,
@@ -185,7 +190,7 @@ def train(
     if config.precision == "fp16" and not device.startswith("cuda"):
         raise SrkitError("precision fp16 needs a CUDA device; use bf16 on the CPU")
     writer = _tensorboard_writer() if config.tensorboard else None
-    paths = resolve_data_paths(config.data.train, config.data.lr_train, config.data.val)
+    paths = resolve_data_paths(config.data.train, config.data.lr_train, config.data.val, config.data.unpaired_lr)
     if not paths.train:
         raise SrkitError("config.data.train lists no training folders")
     dev = torch.device(device)
@@ -218,12 +223,14 @@ def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainR
         image_channels = 1 if run.card.color == "y" else 3  # the images; a noise-level map is the recipe's
         for step, batch in _batches(config, run.paths, run.start, image_channels, run.rank, run.world):
             losses = run.step(step, batch)
-            loss_value, done, val = losses[MODEL], step + 1, None
+            # nan: the recipe left the model alone at this step (an earlier stage trains other players)
+            loss_value, done, val = losses.get(MODEL, math.nan), step + 1, None
             if run.main and config.val_every and done % config.val_every == 0 and done < config.steps:
                 val = validate(run.final_model, config, run.dev)
                 psnr = val[0] if val else None
             if log_file and (done % config.log_every == 0 or done == config.steps or val is not None):
-                row = [done, f"{loss_value:.6f}", f"{run.lr:.3e}", f"{seconds():.1f}"]
+                loss_text = f"{loss_value:.6f}" if math.isfinite(loss_value) else ""  # blank: model not trained
+                row = [done, loss_text, f"{run.lr:.3e}", f"{seconds():.1f}"]
                 csv.writer(log_file).writerow(row + ([f"{val[0]:.4f}", f"{val[1]:.5f}"] if val else ["", ""]))
                 log_file.flush()
                 if board is not None:

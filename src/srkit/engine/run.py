@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -290,7 +291,10 @@ class Run:
         lr_img, hr_img = batch["lr"].to(self.dev), batch["hr"].to(self.dev)
         if self.config.channels_last:
             lr_img = lr_img.contiguous(memory_format=torch.channels_last)
-        updates = self.recipe.training_step({"lr": lr_img, "hr": hr_img, "scale": batch["scale"]}, self.nets)
+        inputs = {"lr": lr_img, "hr": hr_img, "scale": batch["scale"], "step": step}  # step: for staged recipes
+        if "real_lr" in batch:  # unpaired data: real LR patches of other images (config.data.unpaired_lr)
+            inputs["real_lr"] = batch["real_lr"].to(self.dev)
+        updates = self.recipe.training_step(inputs, self.nets)
         values: dict[str, float] = {}
         frozen: list[torch.Tensor] = []
         try:
@@ -309,8 +313,10 @@ class Run:
         finally:
             for q in frozen:
                 q.requires_grad_(True)
-        for scheduler in self.schedulers.values():
-            scheduler.step()
+        with warnings.catch_warnings():  # a player of a staged recipe not updated yet: its schedule runs by step
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step", UserWarning)
+            for scheduler in self.schedulers.values():
+                scheduler.step()
         if self.ema is not None:
             self.ema.update(self.model)
         for name, value in values.items():
