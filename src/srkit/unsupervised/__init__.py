@@ -14,6 +14,8 @@ Each per-image method runs under a :class:`Budget` (steps, ``max_time``, seed, p
 
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
+from srkit.unsupervised.cincgan import CinCGANNet, CinCGANRecipe, load_cincgan  # registers recipe cincgan
+from srkit.unsupervised.degradation import TwoStepRecipe  # registers recipe two_step
 from srkit.unsupervised.dip import DIPConfig, dip
 from srkit.unsupervised.dpsr import dpsr, hqs_schedule, lr_kernel
 from srkit.unsupervised.kernelgan import KernelGANConfig, KernelResult, estimate_kernel
@@ -25,18 +27,22 @@ register_methods()  # srkit bench --method zssr, dpsr, ...
 __all__ = [
     "PER_IMAGE_METHODS",
     "Budget",
+    "CinCGANNet",
+    "CinCGANRecipe",
     "DIPConfig",
     "KernelGANConfig",
     "KernelResult",
     "OptimLog",
     "PerImageMethod",
     "SRResult",
+    "TwoStepRecipe",
     "ZSSRConfig",
     "as_rgb_tensor",
     "dip",
     "dpsr",
     "estimate_kernel",
     "hqs_schedule",
+    "load_cincgan",
     "lr_kernel",
     "optimise",
     "seeded",
