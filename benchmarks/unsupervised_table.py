@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import sys
 import time
@@ -54,6 +53,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from _docs import cpu_model, replace_block  # benchmarks/_docs.py
 from srkit import imresize, psnr, read_image
 from srkit._core.fileio import atomic_write_text
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
@@ -224,10 +224,11 @@ def _method_dir(work: Path, method: str, zssr_fast: bool) -> Path:
 def blind_jobs(args: argparse.Namespace, bench: Path) -> list[Job]:
     names = BenchmarkSet(bench).names
     jobs = []
-    first = {"kernelgan": 0, "dip": 1, "zssr": 2}  # long jobs first; KernelGAN unlocks the jobs using its kernel
-    for method in sorted(args.methods, key=lambda m: first.get(m, 3)):
-        for scale in args.scales:
-            for name in names:
+    first = {"kernelgan": 0, "dip": 1, "zssr": 2}  # KernelGAN first: it unlocks the jobs using its kernel
+    # image by image (each scale in turn): an interrupted run leaves whole rows, comparable on the same images
+    for scale in args.scales:
+        for name in names:
+            for method in sorted(args.methods, key=lambda m: first.get(m, 3)):
                 folder = _method_dir(args.work, method, args.zssr == "fast") / f"x{scale}"
                 kg = None
                 if method in NEEDS_KERNELGAN:
@@ -411,21 +412,11 @@ def dip_table(rows: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def report(args: argparse.Namespace) -> dict[str, Any]:
     blind, dip_rows = score_blind(args), score_dip_set5(args)
     cmd = "python benchmarks/" + " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
     produced = (
-        f"Produced by `{cmd}` on {time.strftime('%Y-%m-%d')}: {_cpu_model()}, {os.cpu_count()} cores, torch "
+        f"Produced by `{cmd}` on {time.strftime('%Y-%m-%d')}: {cpu_model()}, {os.cpu_count()} cores, torch "
         f"{torch.__version__}; every job on one thread, {args.jobs} at a time; ZSSR's {args.zssr} schedule."
     )
     parts = [produced]
@@ -435,13 +426,7 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     block = "\n\n".join(parts)
     print(block)
     if args.write_docs:
-        path = Path(args.write_docs)
-        text = path.read_text(encoding="utf-8")
-        if START not in text or END not in text:
-            raise SystemExit(f"{path} has no {START} ... {END} block")
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        atomic_write_text(path, f"{before}{START}\n{block}\n{END}{after}")
+        replace_block(args.write_docs, START, END, block)
     result = {"blind": blind, "dip_set5": dip_rows}
     if args.json:
         atomic_write_text(Path(args.json), json.dumps(result, indent=1) + "\n")
