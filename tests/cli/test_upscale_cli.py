@@ -266,3 +266,18 @@ def test_the_bf16_cost_is_the_same_measured_figure_in_help_readme_and_docs(capsy
         text = " ".join((root / doc).read_text(encoding="utf-8").split())
         assert figure in text, doc
         assert not re.search(r"at most 0\.0\d+ dB below fp32|<= 0\.0\d+ dB", text), doc
+
+
+def test_noise_level_for_the_dpsr_prior(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _photo(tmp_path / "noisy.png")
+    clean, noisy = tmp_path / "clean.png", tmp_path / "denoised.png"
+    assert main(["upscale", str(src), "-o", str(clean), "--scale", "2", "--model", "srkit_prior", "--no-progress"]) == 0
+    args = ["upscale", str(src), "-o", str(noisy), "--scale", "2", "--model", "srkit_prior", "--noise", "25"]
+    assert main([*args, "--no-progress"]) == 0
+    a, b = np.asarray(Image.open(clean), np.float64), np.asarray(Image.open(noisy), np.float64)
+    assert a.shape == b.shape == (32, 40, 3) and np.abs(a - b).mean() > 0.5  # the map changes the output
+    capsys.readouterr()
+    refused = ["upscale", str(src), "-o", str(tmp_path / "x.png"), "--model", "srkit_fast", "--noise", "5"]
+    assert main(refused) == 1
+    assert "--noise is for models that take a noise-level map (srkit_prior), not srkit_fast" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

@@ -1,7 +1,8 @@
 """srkit's own trained weights, shipped inside the package (``srkit/assets/weights``), and how names map to them.
 
 ``srkit.load_model("srkit")`` (the default model, the quality tier), ``"srkit_net"`` (the same) and
-``"srkit_fast"`` (the fast tier) load these files. Each is a safetensors file whose metadata holds the model card's
+``"srkit_fast"`` (the fast tier) and ``"srkit_prior"`` (DPSR's prior: the quality network with a noise-level map
+input, :mod:`srkit.unsupervised.dpsr`) load these files. Each is a safetensors file whose metadata holds the model card's
 ``training`` entries (recipe, data, steps, wall time, hardware, measured PSNR/SSIM): srkit writes them with
 :func:`save_shipped` after training and evaluating, and :func:`shipped_card_entries` reads them back.
 """
@@ -26,16 +27,17 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "srkit": ("srkit_net", "srkit_net.safetensors"),
     "srkit_net": ("srkit_net", "srkit_net.safetensors"),
     "srkit_fast": ("srkit_fast", "srkit_fast.safetensors"),
+    "srkit_prior": ("srkit_prior", "srkit_prior.safetensors"),  # DPSR's prior (srkit.unsupervised.dpsr)
 }
 
 
 def shipped_models() -> list[str]:
-    """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``); ``srkit_net`` is another
-    name of ``srkit``.
+    """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``; ``srkit_prior``, DPSR's prior);
+    ``srkit_net`` is another name of ``srkit``.
 
     Example:
         >>> shipped_models()
-        ['srkit', 'srkit_fast']
+        ['srkit', 'srkit_fast', 'srkit_prior']
     """
     return sorted(n for n in SHIPPED if n != "srkit_net")
 

@@ -16,7 +16,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "models",
         help="list srkit's shipped models and the model zoo (parameters, FLOPs, scales, published numbers)",
-        description="List srkit's shipped models (trained weights in the package: srkit, srkit_fast) with their "
+        description="List srkit's shipped models (trained weights in the package: srkit, srkit_fast, srkit_prior) "
+        "with their "
         "measured Set5 x4 figures, then the registered SR architectures with their cards. FLOPs are for one "
         "forward pass on one 64x64 LR input (--size) at the model's first scale, counted without running the "
         "model.",

@@ -60,7 +60,15 @@ def add_parser(sub: Any) -> None:
         default=4,
         help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4)",
     )
-    p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast) or checkpoint file")
+    p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast, srkit_prior) or checkpoint file")
+    p.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="for a model that takes a noise-level map (srkit_prior): the input's noise standard deviation, 0-255 "
+        "scale (default 0: clean)",
+    )
     p.add_argument(
         "--tile",
         type=_tile,
@@ -162,8 +170,16 @@ def run(args: argparse.Namespace) -> int:
         except OSError as err:  # read-only file system, no permission, a file in the way
             raise srkit.SrkitError(f"cannot create the output folder {args.output}: {err.strerror or err}") from None
     up = srkit.Upscaler(
-        args.model, device=args.device, precision=args.precision, tile=args.tile, overlap=args.overlap, tta=args.tta
+        args.model,
+        device=args.device,
+        precision=args.precision,
+        tile=args.tile,
+        overlap=args.overlap,
+        tta=args.tta,
+        noise_level=args.noise,
     )
+    if args.noise and not up.card.noise_map:
+        raise srkit.SrkitError(f"--noise is for models that take a noise-level map (srkit_prior), not {args.model}")
     show = False if (args.no_progress or args.quiet) else None  # None: a bar on a terminal, plain lines in logs
     start, mp_in, mp_out, failed = time.perf_counter(), 0.0, 0.0, 0
     for src, dst in zip(inputs, targets, strict=True):
