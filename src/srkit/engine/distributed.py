@@ -8,21 +8,35 @@ batch means of a relativistic GAN loss) is computed on :func:`gather`-ed tensors
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
 
-def init_distributed(device: torch.device) -> tuple[int, int]:
-    """(rank, world size) under ``torchrun`` (the process group is started here: gloo on CPU, NCCL on CUDA);
-    ``(0, 1)`` in a single process."""
+@contextmanager
+def process_group(device: torch.device) -> Iterator[tuple[int, int]]:
+    """(rank, world size) under ``torchrun``, ``(0, 1)`` in a single process, for the duration of a run.
+
+    The group is started here (gloo on CPU, NCCL on CUDA) unless the caller started one. On a clean exit every
+    process waits for the others (rank 0 writes the final files after the loop) and a group started here is torn
+    down: a process that left with its gloo group alive could abort while another was still using it.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return 0, 1
-    if not dist.is_initialized():
+        yield 0, 1
+        return
+    owned = not dist.is_initialized()
+    if owned:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), world
+    try:
+        yield dist.get_rank(), world
+        dist.barrier()
+    finally:
+        if owned:
+            dist.destroy_process_group()
 
 
 class _Gather(torch.autograd.Function):

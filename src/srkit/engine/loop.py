@@ -36,7 +36,7 @@ from srkit.data.unpaired import UnpairedPatches
 from srkit.degradations import bsrgan, degrade_batch, real_esrgan
 from srkit.engine.checkpoint import load_checkpoint
 from srkit.engine.config import TrainConfig
-from srkit.engine.distributed import init_distributed
+from srkit.engine.distributed import process_group
 from srkit.engine.ema import EMA
 from srkit.engine.plot import plot_curves
 from srkit.engine.recipes import MODEL
@@ -194,15 +194,15 @@ def train(
     if not paths.train:
         raise SrkitError("config.data.train lists no training folders")
     dev = torch.device(device)
-    rank, world = init_distributed(dev)
-    out = Path(config.output)
-    created = _create_output(out) if rank == 0 else None  # rank 0 writes every file
-    try:
-        return _train(Run(config, paths, dev, rank, world), resume, progress, writer)
-    except BaseException:
-        if created is not None and not (out / "latest.pt").exists():
-            shutil.rmtree(created, ignore_errors=True)
-        raise
+    with process_group(dev) as (rank, world):
+        out = Path(config.output)
+        created = _create_output(out) if rank == 0 else None  # rank 0 writes every file
+        try:
+            return _train(Run(config, paths, dev, rank, world), resume, progress, writer)
+        except BaseException:
+            if created is not None and not (out / "latest.pt").exists():
+                shutil.rmtree(created, ignore_errors=True)
+            raise
 
 
 def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainResult:
