@@ -141,7 +141,7 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
     )
     run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
     recipe = run.recipe
-    assert isinstance(recipe, CinCGANRecipe) and recipe.lr_cycle_steps == 1000
+    assert isinstance(recipe, CinCGANRecipe) and recipe.lr_cycle_steps == 800
     assert recipe.w == {
         "lr_cycle_weight": 10.0,
         "lr_identity_weight": 5.0,

@@ -127,7 +127,7 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
     )
     run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
     recipe = run.recipe
-    assert isinstance(recipe, TwoStepRecipe) and recipe.h2l_steps == 1000 and recipe.weights == (1.0, 0.05)
+    assert isinstance(recipe, TwoStepRecipe) and recipe.h2l_steps == 800 and recipe.weights == (1.0, 0.05)
     assert run.optimizers["h2l"].defaults["betas"] == (0.0, 0.9) and run.optimizers["model"].defaults["lr"] == 1e-4
 
 
