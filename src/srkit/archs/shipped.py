@@ -1,9 +1,9 @@
 """srkit's own trained weights, shipped inside the package (``srkit/assets/weights``), and how names map to them.
 
-``srkit.load_model("srkit")`` (the default model, the quality tier), ``"srkit_net"`` (the same) and
-``"srkit_fast"`` (the fast tier) and ``"srkit_prior"`` (DPSR's prior: the quality network with a noise-level map
-input, :mod:`srkit.unsupervised.dpsr`) load these files. Each is a safetensors file whose metadata holds the model card's
-``training`` entries (recipe, data, steps, wall time, hardware, measured PSNR/SSIM): srkit writes them with
+``srkit.load_model("srkit")`` (the default model, the quality tier), ``"srkit_net"`` (the same),
+``"srkit_fast"`` (the fast tier) and ``"srkit_prior"`` (DPSR's prior: the quality network with a noise-level
+map input, :mod:`srkit.unsupervised.dpsr`) load these files. Each is a safetensors file whose metadata holds the
+model card's ``training`` entries (recipe, data, steps, wall time, hardware, measured PSNR/SSIM): srkit writes them with
 :func:`save_shipped` after training and evaluating, and :func:`shipped_card_entries` reads them back.
 """
 
