@@ -128,6 +128,9 @@ def test_the_test_time_network(unpaired: Path, trained: Path, tmp_path: Path) ->
         assert torch.allclose(net(x, 4), sr.eval()(g1.eval()(x), 4))
     image = (np.random.default_rng(0).random((12, 14, 3)) * 255).astype(np.uint8)
     assert srkit.Upscaler(net, tile=None).upscale_array(image, 4).shape == (48, 56, 3)
+    bf16 = srkit.Upscaler(net, tile=None, precision="bf16").upscale_array(image, 4)  # the card's float32 image path
+    fp32 = srkit.Upscaler(net, tile=None, precision="fp32").upscale_array(image, 4)
+    assert bf16.shape == fp32.shape and np.abs(bf16.astype(int) - fp32.astype(int)).mean() < 3
     state["config"]["recipe"] = "two_step"
     save_checkpoint(tmp_path / "other.pt", state)
     with pytest.raises(SrkitError, match="not a checkpoint of a cincgan run"):

@@ -216,7 +216,10 @@ class CinCGANNet(nn.Module):
         self.sr_card = card_of(sr)
 
     def forward(self, x: torch.Tensor, scale: int | None = None) -> torch.Tensor:
-        return call_model(self.sr, self.cleaner(x), scale, card=self.sr_card)
+        # the card is the SR network's: with float32_io, float32 images in and out under bf16/fp16 weights
+        weights = next(self.cleaner.parameters()).dtype
+        clean = self.cleaner(x.to(weights)).to(x.dtype)
+        return call_model(self.sr, clean, scale, card=self.sr_card)
 
 
 _G1_RADIUS = 3 + 1 + 1 + 6 * 2 + 1 + 1 + 3  # LR pixels of context of G1's output (7x7, 3x3, 3x3, 6 blocks, ...)
