@@ -17,6 +17,7 @@ import yaml
 from unpaired_run import interrupted_then_resumed, same_modules, tiny_unpaired_set, unpaired_config
 
 from srkit import SrkitError
+from srkit._core.cards import call_model
 from srkit.data.paths import resolve_data_paths
 from srkit.engine import config_from_dict, load_checkpoint, load_config, train
 from srkit.engine.run import Run
@@ -103,6 +104,7 @@ def test_config_errors_are_one_line(unpaired: Path, tmp_path: Path) -> None:
     fails("recipe_options.gan_weight must be >= 0, got -1.0", recipe_options={"gan_weight": -1})
     fails("recipe_options.pixel_target must be one of avgpool, bicubic", recipe_options={"pixel_target": "x"})
     fails("recipe_options.noise_dim must be int, got 2.5", recipe_options={"noise_dim": 2.5})
+    fails("recipe_options.h2l_residual must be bool, got 1", recipe_options={"h2l_residual": 1})
     fails("h2l_steps \\(6\\) must be below steps \\(6\\)", recipe_options={"h2l_steps": 6})
     fails("set data.unpaired_lr", data={"unpaired_lr": None})
     fails("trains one scale", data={"scales": [2, 4]})
@@ -127,15 +129,42 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
     )
     run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
     recipe = run.recipe
-    assert isinstance(recipe, TwoStepRecipe) and recipe.h2l_steps == 800 and recipe.weights == (1.0, 0.05)
+    assert isinstance(recipe, TwoStepRecipe) and recipe.h2l_steps == 800 and recipe.weights == (1.0, 0.05, 0.0)
     assert run.optimizers["h2l"].defaults["betas"] == (0.0, 0.9) and run.optimizers["model"].defaults["lr"] == 1e-4
+
+
+def test_residual_generator_starts_as_pooling() -> None:
+    g = H2LGenerator(scale=4, input_size=32, n_feats=8, residual=True)
+    hr = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(g(hr, torch.randn(2, 64)), torch.nn.functional.avg_pool2d(hr, 4))
+    assert g.hparams["residual"] is True
+
+
+def test_pixel_only_low_to_high_leaves_its_discriminator(unpaired: Path, tmp_path: Path) -> None:
+    """``l2h_gan_weight: 0``: the second stage trains the model on the L2 loss alone; the HR discriminator stays."""
+    options = {"h2l_steps": 1, "l2h_gan_weight": 0.0, "h2l_residual": True}
+    config = config_from_dict(_config(unpaired, tmp_path / "run", recipe_options=options))
+    run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
+    recipe = run.recipe
+    assert isinstance(recipe, TwoStepRecipe) and recipe.weights == (1.0, 0.05, 0.0)
+    d_hr = copy.deepcopy(run.players["d_hr"].module.state_dict())
+    model = copy.deepcopy(run.players["model"].module)
+    hr = torch.rand(2, 3, 32, 32)
+    torch.manual_seed(3)
+    losses = run.step(1, {"hr": hr, "lr": torch.rand(2, 3, 8, 8), "scale": 4})
+    assert set(losses) == {"model"}
+    assert same_modules({"d": d_hr}, {"d": run.players["d_hr"].module.state_dict()})
+    torch.manual_seed(3)
+    lr = recipe.degrade(run.players["h2l"].module, hr).clamp(0, 1)
+    sr = call_model(model, lr, 4, card=recipe.card)
+    assert abs(losses["model"] - float(4 * (sr - hr).square().mean().detach())) < 1e-5
 
 
 def test_networks() -> None:
     g = H2LGenerator(scale=2, input_size=32, n_feats=8)
     out = g(torch.rand(2, 3, 32, 32), torch.randn(2, 64)).detach()
     assert out.shape == (2, 3, 16, 16) and float(out.min()) >= 0 and float(out.max()) <= 1
-    assert g.hparams == {"scale": 2, "input_size": 32, "noise_dim": 64, "n_feats": 8}
+    assert g.hparams == {"scale": 2, "input_size": 32, "noise_dim": 64, "n_feats": 8, "residual": False}
     with pytest.raises(SrkitError, match="multiple of 16"):
         H2LGenerator(scale=4, input_size=40)
     with pytest.raises(SrkitError, match="takes \\(B, 3, 32, 32\\)"):

@@ -49,7 +49,7 @@ def parse_options(recipe: str, given: Mapping[str, Any], spec: Mapping[str, Opti
         where = f"recipe {recipe}: recipe_options.{key}"
         if option.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if isinstance(value, bool) or not isinstance(value, option.kind):
+        if isinstance(value, bool) != (option.kind is bool) or not isinstance(value, option.kind):
             raise SrkitError(f"{where} must be {option.kind.__name__}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise SrkitError(f"{where} must be finite, got {value!r}")

@@ -65,12 +65,17 @@ TWO_STEP_OPTIONS: dict[str, Option] = {
     "h2l_steps": Option(0, int, ">= 0 (0: half the run)", lambda v: v >= 0),
     "pixel_weight": Option(1.0, float, ">= 0", lambda v: v >= 0),
     "gan_weight": Option(0.05, float, ">= 0", lambda v: v >= 0),
+    "l2h_gan_weight": Option(0.05, float, ">= 0", lambda v: v >= 0),
     "noise_dim": positive(int, 64),
     "pixel_target": Option("avgpool", str, choices=("avgpool", "bicubic")),
+    "h2l_residual": Option(False, bool),
 }
 """``recipe_options`` of ``two_step`` and their defaults (the paper's): ``h2l_steps`` (the High-to-Low stage's
-length; default half the run), ``pixel_weight`` 1, ``gan_weight`` 0.05, ``noise_dim`` 64, ``pixel_target``
-``avgpool`` (the HR patch average-pooled by ``s x s``, the paper's; ``bicubic``: its MATLAB bicubic downscale)."""
+length; default half the run), ``pixel_weight`` 1, ``gan_weight`` 0.05 (High-to-Low), ``l2h_gan_weight`` 0.05
+(Low-to-High; 0 trains the SR network on the pixel loss alone and skips its discriminator), ``noise_dim`` 64,
+``pixel_target`` ``avgpool`` (the HR patch average-pooled by ``s x s``, the paper's; ``bicubic``: its MATLAB bicubic
+downscale), ``h2l_residual`` false (true: srkit's residual generator, see
+:class:`~srkit.unsupervised._two_step_nets.H2LGenerator`)."""
 
 
 def _l2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -90,9 +95,11 @@ class TwoStepRecipe:
         patch_size: the LR patch side (the HR patch is ``scale * patch_size``).
         h2l_steps: the steps of the first stage.
         optimizer_lr, betas: Adam's settings for every player (the paper: 1e-4, (0, 0.9)).
-        pixel_weight, gan_weight: the loss weights of both stages (1 and 0.05).
+        pixel_weight: the pixel loss weight of both stages (1).
+        gan_weight, l2h_gan_weight: the GAN loss weights of the High-to-Low and Low-to-High stages (0.05 each).
         noise_dim: the noise vector's length (64).
         pixel_target: ``"avgpool"`` or ``"bicubic"``: what the generated LR is compared with.
+        h2l_residual: the High-to-Low generator outputs the pooled HR patch plus a learned correction.
         device: where the recipe's own networks live.
     """
 
@@ -108,8 +115,10 @@ class TwoStepRecipe:
         betas: tuple[float, float] = (0.0, 0.9),
         pixel_weight: float = 1.0,
         gan_weight: float = 0.05,
+        l2h_gan_weight: float = 0.05,
         noise_dim: int = 64,
         pixel_target: str = "avgpool",
+        h2l_residual: bool = False,
         device: torch.device | str = "cpu",
     ) -> None:
         hr_size = scale * patch_size
@@ -117,8 +126,12 @@ class TwoStepRecipe:
             if side < 8 or side & (side - 1):
                 raise SrkitError(f"recipe two_step: the {what} patch side must be a power of two >= 8, got {side}")
         self.card, self.scale, self.h2l_steps = card, scale, h2l_steps
-        self.weights, self.noise_dim, self.pixel_target = (pixel_weight, gan_weight), noise_dim, pixel_target
-        h2l = H2LGenerator(scale=scale, input_size=hr_size, noise_dim=noise_dim).to(device)
+        self.weights, self.noise_dim, self.pixel_target = (
+            (pixel_weight, gan_weight, l2h_gan_weight),
+            noise_dim,
+            pixel_target,
+        )
+        h2l = H2LGenerator(scale=scale, input_size=hr_size, noise_dim=noise_dim, residual=h2l_residual).to(device)
         d_lr = SNResNetDiscriminator(n_down=int(math.log2(patch_size // 4)), n_plain=3).to(device)
         d_hr = SNResNetDiscriminator(n_down=int(math.log2(hr_size // 4)), n_plain=1).to(device)
         opt = adam(optimizer_lr, betas)
@@ -139,7 +152,7 @@ class TwoStepRecipe:
         hr, scale = batch["hr"], int(batch["scale"])
         if scale != self.scale:
             raise SrkitError(f"recipe two_step was built for x{self.scale}, got a batch at x{scale}")
-        w_pix, w_gan = self.weights
+        w_pix, w_gan, w_gan_l2h = self.weights
         if int(batch["step"]) < self.h2l_steps:  # first step: High-to-Low
             if "real_lr" not in batch:
                 raise SrkitError("recipe two_step needs unpaired batches with real_lr (config data.unpaired_lr)")
@@ -152,11 +165,17 @@ class TwoStepRecipe:
             return
         with torch.no_grad():  # second step: Low-to-High on the frozen generator's pairs
             lr = self.degrade(nets[H2L], hr).clamp(0.0, 1.0)
-        sr, d = call_model(nets[MODEL], lr, scale, card=self.card), nets[D_HR]
+        sr = call_model(nets[MODEL], lr, scale, card=self.card)
+        pixel = _l2(sr, hr)
+        if w_gan_l2h == 0:  # the pixel loss alone: the HR discriminator stays as it is
+            yield MODEL, {"loss": w_pix * pixel, "pixel_last": pixel.detach()}
+            return
+        d = nets[D_HR]
         d_loss = self.gan.discriminator_loss(d(hr), d(sr.detach()))
         yield D_HR, {"loss": d_loss}
-        pixel, adv = _l2(sr, hr), self.gan.generator_loss(d(sr))
-        yield MODEL, {"loss": w_pix * pixel + w_gan * adv, "pixel_last": pixel.detach(), "d_loss": d_loss.detach()}
+        adv = self.gan.generator_loss(d(sr))
+        loss = w_pix * pixel + w_gan_l2h * adv
+        yield MODEL, {"loss": loss, "pixel_last": pixel.detach(), "d_loss": d_loss.detach()}
 
 
 def two_step_recipe(config: TrainConfig, model: nn.Module, card: ModelCard, device: torch.device) -> TwoStepRecipe:
