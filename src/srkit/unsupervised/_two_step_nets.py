@@ -109,7 +109,7 @@ class H2LGenerator(nn.Module):
         self.tail = nn.Conv2d(n_feats, 3, 3, padding=1)
         if residual:
             nn.init.zeros_(self.tail.weight)
-            nn.init.zeros_(self.tail.bias)
+            nn.init.zeros_(self.tail.bias)  # type: ignore[arg-type]  # built with bias=True
 
     def forward(self, hr: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         b, _, h, w = hr.shape
