@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from srkit.cli._sets import add_set_options
 from srkit.data.blindset import PROTOCOL_FILE, make_blindset
 from srkit.data.paths import resolve_data_path
 
@@ -30,24 +31,7 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("sources", nargs="+", metavar="HR_DIR", help="folders of HR images")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="the set's folder (its parent must exist)")
-    p.add_argument(
-        "--scale",
-        "-s",
-        nargs="+",
-        type=int,
-        choices=(2, 4),
-        default=[2, 4],
-        metavar="S",
-        help="2, 4 or both (default both, as DIV2KRK)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="the set's seed (default 0)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it is a blind set srkit made")
-    p.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress (default: a bar on a terminal, a plain line every 30 s in logs)",
-    )
+    add_set_options(p, what="a blind set", scale_note=", as DIV2KRK")
     p.set_defaults(run=run)
 
 
