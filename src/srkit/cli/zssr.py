@@ -8,15 +8,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import check_output_path
-from srkit.data.imagefile import output_format, read_picture, write_picture
-from srkit.data.kernelfile import read_kernel
+from srkit.cli._per_image import add_run_options, image_target, kernel_option, write_like
+from srkit.data.imagefile import read_picture
 from srkit.unsupervised.zssr import MIN_SCALE, zssr
-
-_WRITABLE = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 
 
 def _scale(value: str) -> float:
@@ -27,28 +22,6 @@ def _scale(value: str) -> float:
     if not (math.isfinite(s) and s >= MIN_SCALE):
         raise argparse.ArgumentTypeError(f"--scale takes a number >= {MIN_SCALE} (2 or 4 in the paper), not {value!r}")
     return s
-
-
-def _count(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, not {value!r}")
-    return int(value)
-
-
-def _seed(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {value!r}")
-    return int(value)
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, not {value!r}")
-    return seconds
 
 
 def add_parser(sub: Any) -> None:
@@ -73,42 +46,21 @@ def add_parser(sub: Any) -> None:
         "a kernel file (.npy, .mat, .png; a 2-D non-negative array, normalised)",
     )
     p.add_argument("-o", "--output", help="output file (default: beside the input, as NAME_zssr_xS.EXT)")
-    p.add_argument("--steps", type=_count, help="most training steps per scale (default: the paper's 3000)")
-    p.add_argument("--max-time", type=_seconds, metavar="SECONDS", help="stop training after this many seconds")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the weights, crops and flips (default 0)")
     p.add_argument(
         "--fast",
         action="store_true",
         help="srkit's fast schedule (about 1.5 minutes for x2 of 256x256): 64x64 crops, a faster learning-rate "
         "policy, at most 800 steps per scale, channels-last inference",
     )
-    p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    add_run_options(p, steps_help="most training steps per scale (default: the paper's 3000)")
     p.set_defaults(run=run)
-
-
-def _target(src: Path, output: str | None, scale: float, overwrite: bool) -> Path:
-    """The output path, checked before the long work: a known format, not the input, writable."""
-    suffix = src.suffix if src.suffix.lower() in _WRITABLE else ".png"
-    dst = Path(output) if output else src.with_name(f"{src.stem}_zssr_x{scale:g}{suffix}")
-    output_format(dst)
-    if dst.resolve() == src.resolve():
-        raise SrkitError(f"the output {dst} would replace the input; choose another -o")
-    return check_output_path(dst, overwrite=overwrite)
-
-
-def _kernel(value: str) -> np.ndarray | str:
-    return value if value in ("bicubic", "estimate") else read_kernel(value)
 
 
 def run(args: argparse.Namespace) -> int:
     src = Path(args.input)
-    kernel = _kernel(args.kernel)
+    kernel = kernel_option(args.kernel, ("bicubic", "estimate"))
     picture = read_picture(src)
-    dst = _target(src, args.output, args.scale, args.overwrite)
-    if picture.pixels.dtype.kind == "f" and output_format(dst) != "TIFF":
-        raise SrkitError(f"{src} has float pixels, which only TIFF keeps: choose a .tif output with -o")
+    dst = image_target(src, args.output, f"zssr_x{args.scale:g}", picture, overwrite=args.overwrite)
     try:
         result = zssr(
             picture.pixels,
@@ -123,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except SrkitError as err:
         raise SrkitError(f"{src}: {err}") from None
-    write_picture(dst, result.image, like=picture, overwrite=args.overwrite)
+    write_like(dst, result.image, picture, overwrite=args.overwrite)
     log, info = result.log, result.info
     ended = info["stages"][-1]["ended"]
     why = {"learning rate": "learning rate at its minimum", "steps": "most steps", "time": "time limit"}[ended]
