@@ -1,4 +1,4 @@
-"""Atomic file output: write to a temporary file beside the target, then rename over it.
+"""Atomic file output: write to a temporary file (or folder) beside the target, then rename over it.
 
 A reader never sees a half-written file, and an interrupted or failed write leaves the target as it was.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +49,29 @@ def _final_mode(target: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it takes ``path``'s place (an earlier folder there is
+    replaced, so check it first), with a plain folder's mode. On failure it is removed and ``path`` is untouched."""
+    out = Path(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[str]], None], *, overwrite: bool = True) -> None:

@@ -29,8 +29,6 @@ import json
 import math
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +38,7 @@ import numpy as np
 import torch
 
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import atomic_write_text
+from srkit._core.fileio import atomic_dir, atomic_write_text
 from srkit._core.progress import Progress
 from srkit.data.io import IMAGE_SUFFIXES, list_images, read_image, write_image
 from srkit.data.kernelfile import KERNEL_SUFFIXES, read_kernel, write_kernel
@@ -297,8 +295,7 @@ def make_blindset(
     images = _sources(sources, out)
     _check_output(out, overwrite)
     protocol = _protocol(sources, wanted, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:  # built beside OUT, moved into place at the end
         for folder in (_GT, *(_lr_folder(s) for s in wanted), *(_kernel_folder(s) for s in wanted)):
             (tmp / folder).mkdir()
         with Progress(total=len(images), desc="blindset", unit="img", show=None if progress else progress) as bar:
@@ -306,26 +303,4 @@ def make_blindset(
                 protocol["images"].append(_write_image_set(tmp, name, path, wanted, seed, math.lcm(*wanted)))
                 bar.update(image=name)
         atomic_write_text(tmp / PROTOCOL_FILE, json.dumps(protocol, indent=2) + "\n")
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; give the set a plain folder's mode
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished set ``tmp`` to ``out``, replacing an earlier set (checked by :func:`_check_output`)."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)

@@ -40,8 +40,6 @@ import json
 import math
 import os
 import re
-import shutil
-import tempfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,7 +49,7 @@ import numpy as np
 import torch
 
 from srkit._core.errors import SrkitError
-from srkit._core.fileio import atomic_write_text
+from srkit._core.fileio import atomic_dir, atomic_write_text
 from srkit._core.progress import Progress
 from srkit.data.io import list_images, read_image, write_image
 from srkit.degradations import image_seed
@@ -239,8 +237,7 @@ def make_unpaired_set(
     test_group = [item for group in _named(test_dirs) for item in group] if test_dirs else []
     _check_output(out, overwrite)
     protocol = _protocol(train_dirs, test_dirs, wanted, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:  # built beside OUT, moved into place at the end
         folders = ["hr", *(f"lr_x{s}" for s in wanted)]
         if test_group:
             folders += ["test/gt", *(f"test/lr_x{s}" for s in wanted)]
@@ -251,22 +248,4 @@ def make_unpaired_set(
             _write_train(tmp, groups, wanted, seed, protocol, bar)
             _write_test(tmp, test_group, wanted, seed, protocol, bar)
         atomic_write_text(tmp / PROTOCOL_FILE, json.dumps(protocol, indent=2) + "\n")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; give the set a plain folder's mode
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished set ``tmp`` to ``out``, replacing an earlier set (checked by :func:`_check_output`)."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
