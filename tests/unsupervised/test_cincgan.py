@@ -107,6 +107,7 @@ def test_config_errors_are_one_line(unpaired: Path, tmp_path: Path) -> None:
     fails("unknown recipe_options \\['w1'\\]", recipe_options={"w1": 3})
     fails("recipe_options.hr_tv_weight must be >= 0", recipe_options={"hr_tv_weight": -2})
     fails("recipe_options.lr must be > 0, got 0.0", recipe_options={"lr": 0})
+    fails("recipe_options.residual_generators must be bool", recipe_options={"residual_generators": "yes"})
     fails("lr_cycle_steps \\(9\\) must be below steps \\(6\\)", recipe_options={"lr_cycle_steps": 9})
     fails("data.patch_size must be >= 24", data={"patch_size": 16})
     fails("data.degradation must be BI", data={"degradation": "BD"})
@@ -137,6 +138,13 @@ def test_the_test_time_network(unpaired: Path, trained: Path, tmp_path: Path) ->
         load_cincgan(tmp_path / "other.pt")
 
 
+def test_residual_generators_start_as_identity_and_pooling() -> None:
+    x = torch.rand(2, 3, 16, 16)
+    g1, g3 = CinCGANGenerator(n_feats=8, n_blocks=1, residual=True), CinCGANGenerator(down=4, n_feats=8, residual=True)
+    torch.testing.assert_close(g1(x), x)
+    torch.testing.assert_close(g3(x), torch.nn.functional.avg_pool2d(x, 4))
+
+
 def test_the_shipped_config_builds(unpaired: Path) -> None:
     config = load_config(
         Path(__file__).resolve().parents[2] / "configs" / "unsupervised" / "cincgan.yaml",
@@ -154,6 +162,7 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
         "hr_tv_weight": 2.0,
     }
     assert run.optimizers["d1"].defaults["betas"] == (0.5, 0.999) and run.optimizers["d1"].defaults["lr"] == 2e-4
+    assert run.players["generators"].module.g1.residual  # srkit's residual generators
 
 
 def test_networks() -> None:

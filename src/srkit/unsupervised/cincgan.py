@@ -85,11 +85,13 @@ CINCGAN_OPTIONS: dict[str, Option] = {
     "lr": positive(float, 2e-4),
     "n_feats": positive(int, 64),
     "n_blocks": positive(int, 6),
+    "residual_generators": Option(False, bool),
 }
 """``recipe_options`` of ``cincgan`` and their defaults (the paper's): ``lr_cycle_steps`` (the first stage's
 length; default half the run), the weights ``w1, w2, w3`` (``lr_cycle_weight`` 10, ``lr_identity_weight`` 5,
 ``lr_tv_weight`` 0.5) and ``l1, l2, l3`` (``hr_*``: 10, 5, 2), ``lr`` (Adam's rate for G1, G2, G3, D1, D2: 2e-4),
-``n_feats`` 64 and ``n_blocks`` 6 (the generators')."""
+``n_feats`` 64 and ``n_blocks`` 6 (the generators'), ``residual_generators`` false (true: srkit's residual
+generators, see :class:`~srkit.unsupervised._cincgan_nets.CinCGANGenerator`)."""
 
 
 class CinCGANRecipe:
@@ -107,6 +109,7 @@ class CinCGANRecipe:
         model_optimizer: the SR network's optimiser factory.
         lr: Adam's learning rate for the other players (betas 0.5, 0.999).
         n_feats, n_blocks: the generators' width and depth.
+        residual_generators: the generators add their output to their (pooled) input.
         device: where the recipe's own networks live.
     """
 
@@ -122,10 +125,13 @@ class CinCGANRecipe:
         lr: float = 2e-4,
         n_feats: int = 64,
         n_blocks: int = 6,
+        residual_generators: bool = False,
         device: torch.device | str = "cpu",
     ) -> None:
         self.card, self.scale, self.lr_cycle_steps, self.w = card, scale, lr_cycle_steps, dict(weights)
-        generators = CinCGANGenerators(scale=scale, n_feats=n_feats, n_blocks=n_blocks).to(device)
+        generators = CinCGANGenerators(
+            scale=scale, n_feats=n_feats, n_blocks=n_blocks, residual=residual_generators
+        ).to(device)
         opt = adam(lr, _BETAS)
         self.players: tuple[Player, ...] = (
             Player(D1, CinCGANDiscriminator(n_strided=3).to(device), opt, scheduled=False),
@@ -250,7 +256,9 @@ def load_cincgan(run: str | os.PathLike[str], *, device: str = "cpu") -> nn.Modu
     scale = unpaired_scale("cincgan", config)
     sr = build_network(config)
     load_state(sr, state["ema"] if state.get("ema") is not None else state["modules"][MODEL], source=str(path))
-    generators = CinCGANGenerators(scale=scale, n_feats=options["n_feats"], n_blocks=options["n_blocks"])
+    generators = CinCGANGenerators(
+        scale=scale, n_feats=options["n_feats"], n_blocks=options["n_blocks"], residual=options["residual_generators"]
+    )
     generators.load_state_dict(state["modules"][GENERATORS])
     sr_card = card_of(sr)
     card = dataclasses.replace(
