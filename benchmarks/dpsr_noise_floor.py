@@ -59,7 +59,7 @@ def main() -> None:
             kernel = div2krk_kernel(sample_div2krk_kernel(gen, scale=scale))
             lr = kernel_downscale(hr, kernel, scale)
             for floor in args.floors:
-                out = dpsr(lr, scale, kernel=kernel, noise=floor, prior=args.prior, progress=False)
+                out = dpsr(lr, scale, kernel=kernel, noise_floor=floor, prior=args.prior, progress=False)
                 scores.setdefault((scale, floor), []).append(psnr(out.image, hr, crop_border=scale))
             print(path.name, f"x{scale}", [f"{scores[(scale, f)][-1]:.2f}" for f in args.floors], flush=True)
     head = "| assumed noise floor (0-255) | " + " | ".join(f"{f:g}" for f in args.floors) + " |"

@@ -67,6 +67,10 @@ def test_a_run_with_a_tiny_prior(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.info["noise_assumed"] == CONVERTED_FLOOR  # a converted kernel: its fit error counts as noise
     gray = dpsr(image[..., 0], 2, kernel=np.ones((3, 3)), domain="lr", prior=prior, iterations=1, progress=False)
     assert gray.image.shape == (28, 24) and gray.info["noise_assumed"] == 0.255  # DPSR's own kernel: its floor
+    floored = dpsr(image, 2, kernel=np.ones((3, 3)), noise_floor=1.0, prior=prior, iterations=1, progress=False)
+    assert floored.info["noise_assumed"] == 1.0  # the benchmark's floor study sets it
+    with pytest.raises(SrkitError, match="noise_floor is a standard deviation"):
+        dpsr(image, 2, kernel=np.ones((3, 3)), noise_floor=0.0, prior=prior, progress=False)
 
     calls: list[int] = []
 

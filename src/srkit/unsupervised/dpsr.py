@@ -177,6 +177,7 @@ def dpsr(
     kernel: np.ndarray | str,
     domain: Literal["hr", "lr"] = "hr",
     noise: float = 0.0,
+    noise_floor: float | None = None,
     iterations: int = ITERATIONS,
     prior: nn.Module | str | os.PathLike[str] = DEFAULT_PRIOR,
     max_time: float | None = None,
@@ -196,6 +197,7 @@ def dpsr(
             convolution, ``y = (x |bicubic s) (*) k`` (the official code's ``.mat`` kernels).
         noise: the image's noise level (standard deviation, 0-255 scale). The schedule assumes at least 0.255
             (DPSR's floor), or 2.55 with a converted (``domain="hr"``) kernel.
+        noise_floor: the smallest noise level the schedule assumes (0-255 scale); None: the defaults above.
         iterations: HQS iterations (DPSR: 15).
         prior: the super-resolver prior, a model whose card takes a noise map: a shipped name, a weights file, an
             srkit training run (its folder or ``latest.pt``) or a module.
@@ -215,6 +217,8 @@ def dpsr(
     x_lr, restore = as_rgb_tensor(image, name=name)
     if not (math.isfinite(noise) and 0 <= noise <= 255):
         raise SrkitError(f"noise is a standard deviation on the 0-255 scale, got {noise!r}")
+    if noise_floor is not None and not (math.isfinite(noise_floor) and 0 < noise_floor <= 255):
+        raise SrkitError(f"noise_floor is a standard deviation on the 0-255 scale, > 0, got {noise_floor!r}")
     model = _load_prior(prior)
     card = card_of(model)
     if scale not in card.scales:
@@ -235,7 +239,10 @@ def dpsr(
     info["kernel_lr"] = k
     if domain == "hr":
         info["kernel_hr"] = k_given
-    floor = CONVERTED_FLOOR if domain == "hr" else _SIGMA_FLOOR
+    if noise_floor is not None:
+        floor = noise_floor
+    else:
+        floor = CONVERTED_FLOOR if domain == "hr" else _SIGMA_FLOOR
     rhos, sigmas = hqs_schedule(noise, iterations, floor=floor)
     info["noise_assumed"] = max(noise, floor)
     info["sigmas"] = (sigmas * 255).tolist()
