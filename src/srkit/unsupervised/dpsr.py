@@ -239,10 +239,8 @@ def dpsr(
     info["kernel_lr"] = k
     if domain == "hr":
         info["kernel_hr"] = k_given
-    if noise_floor is not None:
-        floor = noise_floor
-    else:
-        floor = CONVERTED_FLOOR if domain == "hr" else _SIGMA_FLOOR
+    default_floor = CONVERTED_FLOOR if domain == "hr" else _SIGMA_FLOOR
+    floor = default_floor if noise_floor is None else noise_floor
     rhos, sigmas = hqs_schedule(noise, iterations, floor=floor)
     info["noise_assumed"] = max(noise, floor)
     info["sigmas"] = (sigmas * 255).tolist()
