@@ -126,11 +126,8 @@ class TwoStepRecipe:
             if side < 8 or side & (side - 1):
                 raise SrkitError(f"recipe two_step: the {what} patch side must be a power of two >= 8, got {side}")
         self.card, self.scale, self.h2l_steps = card, scale, h2l_steps
-        self.weights, self.noise_dim, self.pixel_target = (
-            (pixel_weight, gan_weight, l2h_gan_weight),
-            noise_dim,
-            pixel_target,
-        )
+        self.weights = (pixel_weight, gan_weight, l2h_gan_weight)
+        self.noise_dim, self.pixel_target = noise_dim, pixel_target
         h2l = H2LGenerator(scale=scale, input_size=hr_size, noise_dim=noise_dim, residual=h2l_residual).to(device)
         d_lr = SNResNetDiscriminator(n_down=int(math.log2(patch_size // 4)), n_plain=3).to(device)
         d_hr = SNResNetDiscriminator(n_down=int(math.log2(hr_size // 4)), n_plain=1).to(device)
