@@ -4,6 +4,7 @@ deterministically: blur, MATLAB bicubic downscale, noise of the drawn level, JPE
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -62,3 +63,14 @@ def test_grayscale_and_refusals() -> None:
     with pytest.raises(SrkitError, match="scales x2 and x4"):
         sample_unknown(torch.Generator(), scale=3)
     assert set(describe_unknown()) == {"1 blur", "2 downscale", "3 noise", "4 jpeg", "parameters"}
+
+
+def test_read_only_input_is_not_written_and_gives_no_warning() -> None:
+    """Images read with ``np.asarray(PIL image)`` are read-only: the pipeline copies them (no torch warning)."""
+    image = _image()
+    image.setflags(write=False)
+    p = sample_unknown(torch.Generator().manual_seed(0), scale=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = apply_unknown(image, p)
+    np.testing.assert_array_equal(out, apply_unknown(_image(), p))

@@ -138,7 +138,7 @@ def apply_unknown(hr: np.ndarray, params: UnknownParams) -> np.ndarray:
     h, w = rgb.shape[:2]
     if h % s or w % s or h < s or w < s:
         raise SrkitError(f"apply_unknown: the image ({h}x{w}) must be a multiple of the scale {s}")
-    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(torch.float32) / 255.0
+    x = torch.from_numpy(np.array(rgb)).permute(2, 0, 1)[None].to(torch.float32) / 255.0
     blurred = blur(x, unknown_kernel(params).to(torch.float32), padding="reflect")  # float64: 12x slower
     lr = to_uint8(imresize(blurred, 1 / s)).to(torch.float32) / 255.0  # (1, 3, H/s, W/s) on the 1/255 grid
     noisy = add_gaussian_noise(lr, params.noise_sigma, generator=torch.Generator().manual_seed(params.noise_seed))
