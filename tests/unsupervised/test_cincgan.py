@@ -20,6 +20,7 @@ from srkit.engine.run import Run
 from srkit.losses import total_variation
 from srkit.unsupervised import CinCGANRecipe, load_cincgan
 from srkit.unsupervised._cincgan_nets import CinCGANDiscriminator, CinCGANGenerator
+from srkit.unsupervised._frequency import FrequencySplit
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 PLAYERS = {"d1", "d2", "generators", "model"}
@@ -74,23 +75,28 @@ def test_stages_train_their_players_and_resume_bit_for_bit(
     assert same_modules(whole, load_checkpoint(tmp_path / "resumed" / "latest.pt")["modules"])
 
 
-def test_the_lr_cycle_step_is_the_papers_loss(unpaired: Path, tmp_path: Path) -> None:
-    """Stage one: D1's least-squares loss, then L_LR = LSGAN + 10 L2 cycle + 5 L1 identity + 0.5 TV."""
-    run = _run(_config(unpaired, tmp_path / "run"))
+@pytest.mark.parametrize("split", [0.0, 1.0])
+def test_the_lr_cycle_step_is_the_papers_loss(unpaired: Path, tmp_path: Path, split: float) -> None:
+    """Stage one: D1's least-squares loss, then L_LR = LSGAN + 10 L2 cycle + 5 L1 identity + 0.5 TV; with
+    ``frequency_split`` D1 sees the images less their Gaussian low-pass, and nothing else changes."""
+    run = _run(_config(unpaired, tmp_path / "run", recipe_options={"frequency_split": split}))
+    hp = FrequencySplit(split).high
     assert isinstance(run.recipe, CinCGANRecipe)
     gens, d1 = copy.deepcopy(run.players["generators"].module), copy.deepcopy(run.players["d1"].module)
     x, y, z = torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24), torch.rand(2, 3, 96, 96)
     losses = run.step(0, {"real_lr": x, "lr": y, "hr": z, "scale": 4})
     assert set(losses) == {"d1", "generators"}
     clean = gens.g1(x)
-    d_loss = (d1(y) - 1).square().mean() + d1(clean.detach()).square().mean()
+    d_loss = (d1(hp(y)) - 1).square().mean() + d1(hp(clean.detach())).square().mean()
     assert abs(losses["d1"] - float(d_loss.detach())) < 1e-5
+    whole = (d1(y) - 1).square().mean() + d1(clean).square().mean()
+    assert split == 0 or abs(losses["d1"] - float(whole.detach())) > 1e-4
     opt = torch.optim.Adam(d1.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt.zero_grad()
     d_loss.backward()
     opt.step()
     lr_loss = (
-        (d1(clean) - 1).square().mean()
+        (d1(hp(clean)) - 1).square().mean()
         + 10 * (gens.g2(clean) - x).square().mean()
         + 5 * (gens.g1(y) - y).abs().mean()
         + 0.5 * total_variation(clean)
@@ -108,6 +114,7 @@ def test_config_errors_are_one_line(unpaired: Path, tmp_path: Path) -> None:
     fails("recipe_options.hr_tv_weight must be >= 0", recipe_options={"hr_tv_weight": -2})
     fails("recipe_options.lr must be > 0, got 0.0", recipe_options={"lr": 0})
     fails("recipe_options.residual_generators must be bool", recipe_options={"residual_generators": "yes"})
+    fails("recipe_options.frequency_split must be >= 0", recipe_options={"frequency_split": -0.5})
     fails("lr_cycle_steps \\(9\\) must be below steps \\(6\\)", recipe_options={"lr_cycle_steps": 9})
     fails("data.patch_size must be >= 24", data={"patch_size": 16})
     fails("data.degradation must be BI", data={"degradation": "BD"})
@@ -153,6 +160,7 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
     run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
     recipe = run.recipe
     assert isinstance(recipe, CinCGANRecipe) and recipe.lr_cycle_steps == 800
+    assert recipe.split_lr.sigma == 1.0 and recipe.split_hr.sigma == 4.0
     assert recipe.w == {
         "lr_cycle_weight": 10.0,
         "lr_identity_weight": 5.0,

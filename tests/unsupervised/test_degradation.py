@@ -19,6 +19,7 @@ from unpaired_run import interrupted_then_resumed, same_modules, tiny_unpaired_s
 from srkit import SrkitError
 from srkit._core.cards import call_model
 from srkit.data.paths import resolve_data_paths
+from srkit.degradations.kernels import blur, isotropic_gaussian_kernel
 from srkit.engine import config_from_dict, load_checkpoint, load_config, train
 from srkit.engine.run import Run
 from srkit.unsupervised._two_step_nets import H2LGenerator, SNResNetDiscriminator
@@ -105,6 +106,8 @@ def test_config_errors_are_one_line(unpaired: Path, tmp_path: Path) -> None:
     fails("recipe_options.pixel_target must be one of avgpool, bicubic", recipe_options={"pixel_target": "x"})
     fails("recipe_options.noise_dim must be int, got 2.5", recipe_options={"noise_dim": 2.5})
     fails("recipe_options.h2l_residual must be bool, got 1", recipe_options={"h2l_residual": 1})
+    fails("recipe_options.frequency_split must be >= 0, got -1.0", recipe_options={"frequency_split": -1})
+    fails("recipe_options.d_lr_factor must be > 0", recipe_options={"d_lr_factor": 0.0})
     fails("h2l_steps \\(6\\) must be below steps \\(6\\)", recipe_options={"h2l_steps": 6})
     fails("set data.unpaired_lr", data={"unpaired_lr": None})
     fails("trains one scale", data={"scales": [2, 4]})
@@ -130,6 +133,7 @@ def test_the_shipped_config_builds(unpaired: Path) -> None:
     run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
     recipe = run.recipe
     assert isinstance(recipe, TwoStepRecipe) and recipe.h2l_steps == 800 and recipe.weights == (1.0, 0.05, 0.0)
+    assert recipe.split.sigma == 1.0 and run.players["h2l"].module.hparams["lr_head"] is True
     assert run.optimizers["h2l"].defaults["betas"] == (0.0, 0.9) and run.optimizers["model"].defaults["lr"] == 1e-4
 
 
@@ -138,6 +142,62 @@ def test_residual_generator_starts_as_pooling() -> None:
     hr = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(g(hr, torch.randn(2, 64)), torch.nn.functional.avg_pool2d(hr, 4))
     assert g.hparams["residual"] is True
+
+
+def test_lr_head_starts_as_pooling_and_makes_per_pixel_noise() -> None:
+    """``lr_head``: the untrained residual generator is still the pooling; once its last layer is not zero, the
+    noise map changes each LR pixel on its own (a different map gives a different output, the same map the same)."""
+    g = H2LGenerator(scale=4, input_size=32, n_feats=8, residual=True, lr_head=True, map_channels=3)
+    hr, z = torch.rand(2, 3, 32, 32), torch.randn(2, 64)
+    torch.testing.assert_close(g(hr, z), torch.nn.functional.avg_pool2d(hr, 4))
+    torch.nn.init.normal_(g.tail.weight, std=0.1)
+    g.eval()  # batch norm on running statistics: the output depends on the inputs only
+    m = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        a, b, c = g(hr, z, m), g(hr, z, m), g(hr, z, torch.randn(2, 3, 8, 8))
+    torch.testing.assert_close(a, b)
+    assert float((a - c).abs().amax(dim=1).gt(1e-6).float().mean()) > 0.9  # nearly every pixel moves
+    with pytest.raises(SrkitError, match="noise map must be \\(2, 3, 8, 8\\)"):
+        g(hr, z, torch.randn(2, 3, 4, 4))
+    with pytest.raises(SrkitError, match="map_channels must be >= 1"):
+        H2LGenerator(scale=4, input_size=32, lr_head=True, map_channels=0)
+
+
+def test_frequency_split(unpaired: Path, tmp_path: Path) -> None:
+    """``frequency_split: sigma``: the High-to-Low pixel term compares Gaussian low-passed images (sigma in LR
+    pixels, kernel side 2 ceil(3 sigma) + 1, reflect padding); the discriminator sees what the low-pass leaves."""
+    options = {"frequency_split": 0.8, "h2l_residual": True, "h2l_lr_head": True}
+    config = config_from_dict(_config(unpaired, tmp_path / "run", recipe_options=options))
+    run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
+    g, d = copy.deepcopy(run.players["h2l"].module), copy.deepcopy(run.players["d_lr"].module)
+    batch = {"hr": torch.rand(2, 3, 32, 32), "lr": torch.rand(2, 3, 8, 8), "real_lr": torch.rand(2, 3, 8, 8)}
+    torch.nn.init.normal_(g.tail.weight, std=0.1)  # so that the output is not the pooling itself
+    run.players["h2l"].module.load_state_dict(g.state_dict())
+    torch.manual_seed(5)
+    losses = run.step(0, {**batch, "scale": 4})
+    torch.manual_seed(5)
+    fake = g(batch["hr"], torch.randn(2, 64))
+    k = isotropic_gaussian_kernel(7, 0.8)
+    real, high = batch["real_lr"] - blur(batch["real_lr"], k), fake - blur(fake, k)
+    d_loss = torch.relu(1 - d(real)).mean() + torch.relu(1 + d(high.detach())).mean()
+    assert abs(losses["d_lr"] - float(d_loss.detach())) < 1e-5
+    opt = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.9, 0.99))
+    opt.zero_grad()
+    d_loss.backward()
+    opt.step()
+    low = blur(fake, k) - blur(torch.nn.functional.avg_pool2d(batch["hr"], 4), k)
+    g_loss = 4 * low.square().mean() - 0.05 * d(high).mean()
+    assert abs(losses["h2l"] - float(g_loss.detach())) < 1e-5
+    whole = 4 * (fake - torch.nn.functional.avg_pool2d(batch["hr"], 4)).square().mean() - 0.05 * d(fake).mean()
+    assert abs(losses["h2l"] - float(whole.detach())) > 1e-4  # not the whole-image terms
+
+
+def test_discriminators_learning_rate_factor(unpaired: Path, tmp_path: Path) -> None:
+    config = config_from_dict(_config(unpaired, tmp_path / "run", recipe_options={"d_lr_factor": 4.0}))
+    run = Run(config, resolve_data_paths(config.data.train, None, None), torch.device("cpu"), 0, 1)
+    lr = run.optimizers["h2l"].defaults["lr"]
+    assert run.optimizers["model"].defaults["lr"] == lr == config.optim.lr
+    assert run.optimizers["d_lr"].defaults["lr"] == run.optimizers["d_hr"].defaults["lr"] == 4 * lr
 
 
 def test_pixel_only_low_to_high_leaves_its_discriminator(unpaired: Path, tmp_path: Path) -> None:
@@ -164,7 +224,10 @@ def test_networks() -> None:
     g = H2LGenerator(scale=2, input_size=32, n_feats=8)
     out = g(torch.rand(2, 3, 32, 32), torch.randn(2, 64)).detach()
     assert out.shape == (2, 3, 16, 16) and float(out.min()) >= 0 and float(out.max()) <= 1
-    assert g.hparams == {"scale": 2, "input_size": 32, "noise_dim": 64, "n_feats": 8, "residual": False}
+    assert g.hparams == {
+        "scale": 2, "input_size": 32, "noise_dim": 64, "n_feats": 8, "residual": False, "lr_head": False,
+        "map_channels": 8,
+    }  # fmt: skip
     with pytest.raises(SrkitError, match="multiple of 16"):
         H2LGenerator(scale=4, input_size=40)
     with pytest.raises(SrkitError, match="takes \\(B, 3, 32, 32\\)"):

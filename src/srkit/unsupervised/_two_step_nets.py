@@ -52,6 +52,8 @@ class H2LGenerator(nn.Module):
         f  = [2 residual blocks, conv3x3 -> 4 n_feats, pixel shuffle x2, ReLU] x 2    # up by 4
         lr = (tanh(conv3x3(f)) + 1) / 2                       # 3 channels, back to [0, 1]
         lr = avgpool_s(hr) + tanh(conv3x3(f)) / 2            # residual=True (srkit's option; the conv starts at 0)
+        f  = [conv3x3, ReLU] x 2 of cat(f, unshuffle_s(2 hr - 1), m)   # lr_head=True (srkit's option), before the
+                                                              # last conv; m ~ N(0, I): per-pixel noise at LR size
 
     Twelve residual blocks (``x + BN(conv(ReLU(BN(conv(x)))))``) in six pairs, as the paper's 64 -> 4 -> 16
     encoder-decoder for x4; ``n_down = log2(scale) + 2`` keeps the two upsampling stages at every scale (x2: 32 ->
@@ -69,20 +71,39 @@ class H2LGenerator(nn.Module):
             on natural images for minutes rather than on faces for days, it does not, and its LR patches lose the
             content (15-18 dB from the real LR of the same image, where pooling is 24-29 dB). With the residual the
             network only has to learn the degradation (blur, noise, compression) on top of the content.
+        lr_head: srkit's departure, off by default: two convolutions at the LR size before the last one, which see
+            the decoder's features, the HR patch's own pixels (space-to-depth by ``s``: every HR pixel under each
+            LR pixel) and ``map_channels`` channels of per-pixel Gaussian noise. The paper's decoder rebuilds the
+            LR patch from a 4 x 4 code and its noise is one projected vector, so it can make neither a blur of the
+            patch's edges nor independent noise in each pixel, which are most of what real degradations add; the
+            head can make both (a learned local kernel, and noise shaped by learned filters).
+        map_channels: the noise map's channels (with ``lr_head``).
 
     Shape:
-        ``hr (B, 3, S, S)``, ``z (B, noise_dim)`` -> ``(B, 3, S / scale, S / scale)``, in [0, 1] (with
-        ``residual``, in [-1/2, 3/2]: the recipe clamps it).
+        ``hr (B, 3, S, S)``, ``z (B, noise_dim)`` (and with ``lr_head`` the optional noise map ``m (B,
+        map_channels, S / scale, S / scale)``, drawn from torch's generator when not given) -> ``(B, 3, S / scale,
+        S / scale)``, in [0, 1] (with ``residual``, in [-1/2, 3/2]: the recipe clamps it).
 
     Example:
         >>> g = H2LGenerator(scale=4, input_size=32, n_feats=8)
         >>> g(torch.rand(2, 3, 32, 32), torch.randn(2, 64)).shape
         torch.Size([2, 3, 8, 8])
+        >>> g = H2LGenerator(scale=4, input_size=32, n_feats=8, residual=True, lr_head=True)
+        >>> g(torch.rand(2, 3, 32, 32), torch.randn(2, 64), torch.randn(2, 8, 8, 8)).shape
+        torch.Size([2, 3, 8, 8])
     """
 
     @store_hparams
     def __init__(
-        self, *, scale: int = 4, input_size: int = 64, noise_dim: int = 64, n_feats: int = 64, residual: bool = False
+        self,
+        *,
+        scale: int = 4,
+        input_size: int = 64,
+        noise_dim: int = 64,
+        n_feats: int = 64,
+        residual: bool = False,
+        lr_head: bool = False,
+        map_channels: int = 8,
     ) -> None:
         super().__init__()
         if scale not in (2, 4):
@@ -91,8 +112,8 @@ class H2LGenerator(nn.Module):
         if input_size < 2**self.n_down or input_size % 2**self.n_down:
             need = 2**self.n_down
             raise SrkitError(f"H2LGenerator x{scale}: input_size must be a multiple of {need}, got {input_size}")
-        if noise_dim < 1:
-            raise SrkitError(f"H2LGenerator: noise_dim must be >= 1, got {noise_dim!r}")
+        if noise_dim < 1 or map_channels < 1:
+            raise SrkitError(f"H2LGenerator: noise_dim and map_channels must be >= 1, got {noise_dim}, {map_channels}")
         self.input_size, self.noise_dim, self.scale, self.residual = input_size, noise_dim, scale, residual
         self.noise = nn.Linear(noise_dim, input_size * input_size)
         self.head = nn.Conv2d(4, n_feats, 3, padding=1)
@@ -106,12 +127,22 @@ class H2LGenerator(nn.Module):
             up += [_ResBlock(n_feats), _ResBlock(n_feats), nn.Conv2d(n_feats, 4 * n_feats, 3, padding=1)]
             up += [nn.PixelShuffle(2), nn.ReLU(inplace=True)]
         self.up = nn.Sequential(*up)
+        self.map_channels = map_channels
+        self.lr_head: nn.Module | None = None
+        if lr_head:
+            head_in = n_feats + 3 * scale * scale + map_channels
+            self.lr_head = nn.Sequential(
+                nn.Conv2d(head_in, n_feats, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(n_feats, n_feats, 3, padding=1),
+                nn.ReLU(inplace=True),
+            )
         self.tail = nn.Conv2d(n_feats, 3, 3, padding=1)
         if residual:
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)  # type: ignore[arg-type]  # built with bias=True
 
-    def forward(self, hr: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, hr: torch.Tensor, z: torch.Tensor, noise_map: torch.Tensor | None = None) -> torch.Tensor:
         b, _, h, w = hr.shape
         if (h, w) != (self.input_size, self.input_size) or z.shape != (b, self.noise_dim):
             raise SrkitError(
@@ -120,7 +151,17 @@ class H2LGenerator(nn.Module):
             )
         n = self.noise(z).view(b, 1, h, w)
         f = F.relu(self.head(torch.cat([2 * hr - 1, n], dim=1)))
-        out = torch.tanh(self.tail(self.up(self.down(f))))
+        f = self.up(self.down(f))
+        if self.lr_head is not None:
+            side = h // self.scale
+            m = noise_map
+            if m is None:
+                m = torch.randn(b, self.map_channels, side, side, device=hr.device, dtype=hr.dtype)
+            elif m.shape != (b, self.map_channels, side, side):
+                want = (b, self.map_channels, side, side)
+                raise SrkitError(f"H2LGenerator: the noise map must be {want}, got {tuple(m.shape)}")
+            f = self.lr_head(torch.cat([f, F.pixel_unshuffle(2 * hr - 1, self.scale), m], dim=1))
+        out = torch.tanh(self.tail(f))
         if self.residual:
             return F.avg_pool2d(hr, self.scale) + out / 2
         return (out + 1) / 2

@@ -40,6 +40,8 @@ Where srkit departs from the paper, and why:
 * **Constant learning rates** over a CPU-sized run; the paper halves them on a schedule over 400k iterations.
 * **Natural images under srkit's unknown degradation** (:mod:`srkit.degradations.unknown`) instead of the NTIRE
   2018 track 2 data, on the same principle: the LR and HR sides come from different images.
+* **Frequency separation** (``frequency_split``, off by default): the discriminators see only the high
+  frequencies (:class:`~srkit.unsupervised._frequency.FrequencySplit`).
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ from srkit.engine.recipes import MODEL, Player, Updates
 from srkit.engine.run import build_network, register_recipe
 from srkit.losses import GANLoss, l1_loss, mse_loss, total_variation
 from srkit.unsupervised._cincgan_nets import CinCGANDiscriminator, CinCGANGenerators
-from srkit.unsupervised._recipe_options import Option, adam, parse_options, positive, unpaired_scale
+from srkit.unsupervised._frequency import FrequencySplit
+from srkit.unsupervised._recipe_options import Option, adam, non_negative, parse_options, positive, unpaired_scale
 
 __all__ = ["CINCGAN_OPTIONS", "CinCGANNet", "CinCGANRecipe", "cincgan_recipe", "load_cincgan"]
 
@@ -86,12 +89,16 @@ CINCGAN_OPTIONS: dict[str, Option] = {
     "n_feats": positive(int, 64),
     "n_blocks": positive(int, 6),
     "residual_generators": Option(False, bool),
+    "frequency_split": non_negative(float, 0.0),
 }
 """``recipe_options`` of ``cincgan`` and their defaults (the paper's): ``lr_cycle_steps`` (the first stage's
 length; default half the run), the weights ``w1, w2, w3`` (``lr_cycle_weight`` 10, ``lr_identity_weight`` 5,
 ``lr_tv_weight`` 0.5) and ``l1, l2, l3`` (``hr_*``: 10, 5, 2), ``lr`` (Adam's rate for G1, G2, G3, D1, D2: 2e-4),
 ``n_feats`` 64 and ``n_blocks`` 6 (the generators'), ``residual_generators`` false (true: srkit's residual
-generators, see :class:`~srkit.unsupervised._cincgan_nets.CinCGANGenerator`)."""
+generators, see :class:`~srkit.unsupervised._cincgan_nets.CinCGANGenerator`), ``frequency_split`` 0 (the paper's:
+the discriminators see whole images; ``sigma > 0``: srkit's, ``D1`` sees ``y - L(y)`` for a Gaussian low-pass ``L``
+of ``sigma`` LR pixels and ``D2`` the same at ``scale * sigma`` HR pixels, see
+:class:`~srkit.unsupervised._frequency.FrequencySplit`)."""
 
 
 class CinCGANRecipe:
@@ -110,6 +117,11 @@ class CinCGANRecipe:
         lr: Adam's learning rate for the other players (betas 0.5, 0.999).
         n_feats, n_blocks: the generators' width and depth.
         residual_generators: the generators add their output to their (pooled) input.
+        frequency_split: ``sigma`` (LR pixels): the discriminators see only what a Gaussian low-pass of ``sigma``
+            leaves (``x - L(x)``; ``D2`` at ``scale * sigma`` HR pixels); 0 (the paper's): whole images. In the
+            LR cycle of the config, run with whole images, ``D1`` had not learnt to tell ``G1``'s output from clean
+            LR, so ``G1`` stayed near the identity: what differs between the domains (noise, blur, compression)
+            is in the high frequencies, and the split shows the discriminators only that.
         device: where the recipe's own networks live.
     """
 
@@ -126,6 +138,7 @@ class CinCGANRecipe:
         n_feats: int = 64,
         n_blocks: int = 6,
         residual_generators: bool = False,
+        frequency_split: float = 0.0,
         device: torch.device | str = "cpu",
     ) -> None:
         self.card, self.scale, self.lr_cycle_steps, self.w = card, scale, lr_cycle_steps, dict(weights)
@@ -140,10 +153,11 @@ class CinCGANRecipe:
             Player(MODEL, model, model_optimizer),
         )
         self.gan = GANLoss(kind="lsgan")
+        self.split_lr, self.split_hr = FrequencySplit(frequency_split), FrequencySplit(scale * frequency_split)
 
     def _hr_terms(self, sr: torch.Tensor, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
         """``LSGAN(D2(sr)) + l1 ||G3(sr) - x||^2 + l3 TV(sr)``: what ``G1`` and the SR network share of ``L_HR``."""
-        adv = self.gan.generator_loss(nets[D2](sr))
+        adv = self.gan.generator_loss(nets[D2](self.split_hr.high(sr)))
         cycle = mse_loss(nets[GENERATORS]("g3", sr).float(), x.float())
         return adv + self.w["hr_cycle_weight"] * cycle + self.w["hr_tv_weight"] * total_variation(sr.float())
 
@@ -153,12 +167,12 @@ class CinCGANRecipe:
         x, y, z, scale = batch["real_lr"], batch["lr"], batch["hr"], int(batch["scale"])
         if scale != self.scale:
             raise SrkitError(f"recipe cincgan was built for x{self.scale}, got a batch at x{scale}")
-        g, d1 = nets[GENERATORS], nets[D1]
+        g, d1, high = nets[GENERATORS], nets[D1], self.split_lr.high
         clean = g("g1", x)  # y~
-        d1_loss = self.gan.discriminator_loss(d1(y), d1(clean.detach()))
+        d1_loss = self.gan.discriminator_loss(d1(high(y)), d1(high(clean.detach())))
         yield D1, {"loss": d1_loss}
         lr_loss = (
-            self.gan.generator_loss(d1(clean))
+            self.gan.generator_loss(d1(high(clean)))
             + self.w["lr_cycle_weight"] * mse_loss(g("g2", clean).float(), x.float())
             + self.w["lr_identity_weight"] * l1_loss(g("g1", y).float(), y.float())
             + self.w["lr_tv_weight"] * total_variation(clean.float())
@@ -167,7 +181,7 @@ class CinCGANRecipe:
             yield GENERATORS, {"loss": lr_loss, "d1_loss": d1_loss.detach()}
             return
         sr, d2 = call_model(nets[MODEL], clean, scale, card=self.card), nets[D2]
-        d2_loss = self.gan.discriminator_loss(d2(z), d2(sr.detach()))
+        d2_loss = self.gan.discriminator_loss(d2(self.split_hr.high(z)), d2(self.split_hr.high(sr.detach())))
         yield D2, {"loss": d2_loss}
         yield GENERATORS, {"loss": lr_loss + self._hr_terms(sr, x, nets), "d1_loss": d1_loss.detach()}
         sr = call_model(nets[MODEL], clean.detach(), scale, card=self.card)  # through the updated, frozen G3, D2

@@ -36,6 +36,10 @@ Where srkit departs from the paper, and why:
   mode), as during its training.
 * **x2** (the paper is x4 only): the generator downsamples one level less (see
   :class:`~srkit.unsupervised._two_step_nets.H2LGenerator`).
+* **Options, off by default** (the config turns them on): the residual generator (``h2l_residual``), its head at
+  the LR size with per-pixel noise (``h2l_lr_head``), frequency separation in the High-to-Low stage
+  (``frequency_split``), faster discriminators (``d_lr_factor``) and a pixel-only Low-to-High stage
+  (``l2h_gan_weight: 0``); see :class:`TwoStepRecipe` and docs/unsupervised/degradation_learning.md.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ from srkit.engine.config import TrainConfig
 from srkit.engine.recipes import MODEL, Player, Updates
 from srkit.engine.run import register_recipe
 from srkit.losses import GANLoss, mse_loss
-from srkit.unsupervised._recipe_options import Option, adam, parse_options, positive, unpaired_scale
+from srkit.unsupervised._frequency import FrequencySplit
+from srkit.unsupervised._recipe_options import Option, adam, non_negative, parse_options, positive, unpaired_scale
 from srkit.unsupervised._two_step_nets import H2LGenerator, SNResNetDiscriminator
 
 __all__ = ["TWO_STEP_OPTIONS", "TwoStepRecipe", "two_step_recipe"]
@@ -69,13 +74,19 @@ TWO_STEP_OPTIONS: dict[str, Option] = {
     "noise_dim": positive(int, 64),
     "pixel_target": Option("avgpool", str, choices=("avgpool", "bicubic")),
     "h2l_residual": Option(False, bool),
+    "h2l_lr_head": Option(False, bool),
+    "frequency_split": non_negative(float, 0.0),
+    "d_lr_factor": positive(float, 1.0),
 }
 """``recipe_options`` of ``two_step`` and their defaults (the paper's): ``h2l_steps`` (the High-to-Low stage's
 length; default half the run), ``pixel_weight`` 1, ``gan_weight`` 0.05 (High-to-Low), ``l2h_gan_weight`` 0.05
 (Low-to-High; 0 trains the SR network on the pixel loss alone and skips its discriminator), ``noise_dim`` 64,
 ``pixel_target`` ``avgpool`` (the HR patch average-pooled by ``s x s``, the paper's; ``bicubic``: its MATLAB bicubic
 downscale), ``h2l_residual`` false (true: srkit's residual generator, see
-:class:`~srkit.unsupervised._two_step_nets.H2LGenerator`)."""
+:class:`~srkit.unsupervised._two_step_nets.H2LGenerator`), ``h2l_lr_head`` false (true: srkit's LR-size head with
+per-pixel noise, ibid.), ``frequency_split`` 0 (the paper's: the High-to-Low pixel term and discriminator see whole
+images; ``sigma > 0``: srkit's frequency separation at a Gaussian of ``sigma`` LR pixels, see
+:class:`TwoStepRecipe`), ``d_lr_factor`` 1 (the discriminators' learning rate over the config's ``optim.lr``)."""
 
 
 def _l2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -95,11 +106,24 @@ class TwoStepRecipe:
         patch_size: the LR patch side (the HR patch is ``scale * patch_size``).
         h2l_steps: the steps of the first stage.
         optimizer_lr, betas: Adam's settings for every player (the paper: 1e-4, (0, 0.9)).
+        d_lr_factor: the discriminators learn at ``d_lr_factor * optimizer_lr`` (1, the paper's; > 1 is the
+            two time-scale update rule of Heusel et al., NeurIPS 2017).
         pixel_weight: the pixel loss weight of both stages (1).
         gan_weight, l2h_gan_weight: the GAN loss weights of the High-to-Low and Low-to-High stages (0.05 each).
         noise_dim: the noise vector's length (64).
         pixel_target: ``"avgpool"`` or ``"bicubic"``: what the generated LR is compared with.
         h2l_residual: the High-to-Low generator outputs the pooled HR patch plus a learned correction.
+        h2l_lr_head: the High-to-Low generator ends with a head at the LR size that sees the HR pixels and
+            per-pixel noise.
+        frequency_split: ``sigma`` (LR pixels) of a Gaussian low-pass ``L`` that splits the High-to-Low stage's
+            images by frequency: the pixel term compares ``L(lr)`` with ``L(target)``, and the LR discriminator
+            sees ``x - L(x)`` of real and generated LR; 0 (the paper's) uses whole images for both. This is the
+            frequency separation of Fritsche, Gu, Timofte (DSGAN, "Frequency Separation for Real-World
+            Super-Resolution", ICCV Workshops 2019): the pixel term keeps the content (low frequencies) and the
+            GAN term learns the high frequencies, where blur, noise and compression show. On whole images the
+            pixel term pulls the output towards the noiseless pooled patch, and the discriminator must first
+            learn to look past the content (in 800 steps of the config it had not: it scored real and generated
+            LR alike).
         device: where the recipe's own networks live.
     """
 
@@ -112,6 +136,7 @@ class TwoStepRecipe:
         patch_size: int,
         h2l_steps: int,
         optimizer_lr: float = 1e-4,
+        d_lr_factor: float = 1.0,
         betas: tuple[float, float] = (0.0, 0.9),
         pixel_weight: float = 1.0,
         gan_weight: float = 0.05,
@@ -119,6 +144,8 @@ class TwoStepRecipe:
         noise_dim: int = 64,
         pixel_target: str = "avgpool",
         h2l_residual: bool = False,
+        h2l_lr_head: bool = False,
+        frequency_split: float = 0.0,
         device: torch.device | str = "cpu",
     ) -> None:
         hr_size = scale * patch_size
@@ -128,14 +155,17 @@ class TwoStepRecipe:
         self.card, self.scale, self.h2l_steps = card, scale, h2l_steps
         self.weights = (pixel_weight, gan_weight, l2h_gan_weight)
         self.noise_dim, self.pixel_target = noise_dim, pixel_target
-        h2l = H2LGenerator(scale=scale, input_size=hr_size, noise_dim=noise_dim, residual=h2l_residual).to(device)
+        h2l = H2LGenerator(
+            scale=scale, input_size=hr_size, noise_dim=noise_dim, residual=h2l_residual, lr_head=h2l_lr_head
+        ).to(device)
+        self.split = FrequencySplit(frequency_split)
         d_lr = SNResNetDiscriminator(n_down=int(math.log2(patch_size // 4)), n_plain=3).to(device)
         d_hr = SNResNetDiscriminator(n_down=int(math.log2(hr_size // 4)), n_plain=1).to(device)
-        opt = adam(optimizer_lr, betas)
+        opt, d_opt = adam(optimizer_lr, betas), adam(d_lr_factor * optimizer_lr, betas)
         self.players: tuple[Player, ...] = (
             Player(H2L, h2l, opt, scheduled=False),
-            Player(D_LR, d_lr, opt, scheduled=False),
-            Player(D_HR, d_hr, opt, scheduled=False),
+            Player(D_LR, d_lr, d_opt, scheduled=False),
+            Player(D_HR, d_hr, d_opt, scheduled=False),
             Player(MODEL, model, opt),
         )
         self.gan = GANLoss(kind="hinge")
@@ -153,11 +183,12 @@ class TwoStepRecipe:
         if int(batch["step"]) < self.h2l_steps:  # first step: High-to-Low
             if "real_lr" not in batch:
                 raise SrkitError("recipe two_step needs unpaired batches with real_lr (config data.unpaired_lr)")
-            fake, d = self.degrade(nets[H2L], hr), nets[D_LR]
-            d_loss = self.gan.discriminator_loss(d(batch["real_lr"]), d(fake.detach()))
+            fake, d, high = self.degrade(nets[H2L], hr), nets[D_LR], self.split.high
+            d_loss = self.gan.discriminator_loss(d(high(batch["real_lr"])), d(high(fake.detach())))
             yield D_LR, {"loss": d_loss}
             target = F.avg_pool2d(hr, scale) if self.pixel_target == "avgpool" else batch["lr"]
-            pixel, adv = _l2(fake, target), self.gan.generator_loss(d(fake))
+            pixel = _l2(self.split.low(fake), self.split.low(target))
+            adv = self.gan.generator_loss(d(high(fake)))
             yield H2L, {"loss": w_pix * pixel + w_gan * adv, "pixel": pixel.detach(), "d_loss": d_loss.detach()}
             return
         with torch.no_grad():  # second step: Low-to-High on the frozen generator's pairs
