@@ -16,6 +16,7 @@ from srkit import SrkitError
 from srkit.cli.main import main as _main
 from srkit.degradations import div2krk_kernel, kernel_downscale, sample_div2krk_kernel
 from srkit.functional.resize import imresize
+from srkit.inference.upscale import native_bf16
 from srkit.unsupervised import ZSSRConfig, kernelgan, zssr
 from srkit.unsupervised.zssr import (
     ZSSRNet,
@@ -223,8 +224,13 @@ def test_refusals(kwargs: dict[str, Any], message: str) -> None:
 
 
 def test_fast_preset() -> None:
-    fast = ZSSRConfig.fast()
-    assert (fast.crop_size, fast.max_iters, fast.channels_last, fast.test_crop) == (64, 800, True, 128)
+    """The paper's schedule and policy clock on 64 x 64 crops, with bf16 autocast only where it is native."""
+    fast, paper = ZSSRConfig.fast(), ZSSRConfig.paper()
+    assert (fast.crop_size, fast.channels_last, fast.test_crop, fast.bf16) == (64, True, 128, native_bf16())
+    clock = ("max_iters", "min_iters", "check_every", "test_every", "slope_points", "learning_rate", "batch_size")
+    assert [getattr(fast, k) for k in clock] == [getattr(paper, k) for k in clock]
+    assert ZSSRConfig.fast(bf16=False).bf16 is False and ZSSRConfig.fast(bf16=True).bf16 is True
+    assert ZSSRConfig.fast(device="cuda").bf16 is torch.cuda.is_bf16_supported()
     out = zssr(_image(), 2, fast=True, steps=2, progress=False)
     assert out.image.shape == (48, 48, 3) and out.info["config"].crop_size == 64
 

@@ -59,6 +59,7 @@ __all__ = [
     "Upscaler",
     "auto_precision",
     "check_precision",
+    "native_bf16",
     "resolve_device",
 ]
 
@@ -86,7 +87,7 @@ def resolve_device(name: str | torch.device) -> torch.device:
     return dev
 
 
-def _native_bf16() -> bool:
+def native_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 / AMX), where bf16 convolutions are ~2x faster."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -99,7 +100,7 @@ def auto_precision(card: ModelCard, device: torch.device) -> str:
     srkit's own networks, bf16 convolutions with a float32 anchor: Set5/Set14 means within 0.003 dB of fp32, single
     images within 0.01 dB, measured) on a CPU with native bf16; ``"fp32"`` otherwise."""
     mixed = card.float32_io and card.bf16
-    return "bf16" if mixed and device.type == "cpu" and _native_bf16() else "fp32"
+    return "bf16" if mixed and device.type == "cpu" and native_bf16() else "fp32"
 
 
 def check_precision(precision: str, card: ModelCard, device: torch.device) -> torch.dtype:
