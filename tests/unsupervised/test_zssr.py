@@ -16,7 +16,7 @@ from srkit import SrkitError
 from srkit.cli.main import main as _main
 from srkit.degradations import div2krk_kernel, kernel_downscale, sample_div2krk_kernel
 from srkit.functional.resize import imresize
-from srkit.inference.upscale import native_bf16
+from srkit.inference import native_bf16
 from srkit.unsupervised import ZSSRConfig, kernelgan, zssr
 from srkit.unsupervised.zssr import (
     ZSSRNet,

@@ -17,6 +17,7 @@ from srkit.inference.upscale import (
     check_precision,
     default_output,
     describe,
+    native_bf16,
     resolve_device,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "export_torchscript",
     "get_upscaler",
     "iter_tiles",
+    "native_bf16",
     "onnx_metadata",
     "pad_to_multiple",
     "resolve_device",

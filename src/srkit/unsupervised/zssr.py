@@ -61,7 +61,7 @@ import torch.nn as nn
 from srkit._core.errors import SrkitError
 from srkit.data.kernelfile import check_kernel
 from srkit.functional.resize import imresize
-from srkit.inference.upscale import native_bf16
+from srkit.inference import native_bf16
 from srkit.unsupervised import kernelgan
 from srkit.unsupervised._images import SRResult, as_rgb_tensor
 from srkit.unsupervised._loop import Budget, OptimLog, optimise, seeded
