@@ -24,8 +24,8 @@ interrupted run resumes where it stopped (delete a method's folder there to meas
 
 Per-image jobs run in ``--jobs`` processes of one thread each (KernelGAN, ZSSR and DIP are faster on one thread
 than on two on this 2-core CPU). Costs here (AMD EPYC, 2 cores): the blind set of 20 images at x2 and x4 is
-about 6 CPU hours (KernelGAN ~4 min and ZSSR's fast schedule ~2 min per image and scale); DIP on Set5 x4 is
-15-17 CPU hours.
+about 6 CPU hours (KernelGAN ~1-4 min and ZSSR's fast schedule ~1-2 min per image and scale: 56 and 61 CPU s per
+image at x2, measured on a CPU with native bf16); DIP on Set5 x4 is 15-17 CPU hours.
 
 Run:
     python benchmarks/unsupervised_table.py all --write-docs docs/unsupervised.md [--jobs 2]
