@@ -169,10 +169,11 @@ class CinCGANRecipe:
             raise SrkitError(f"recipe cincgan was built for x{self.scale}, got a batch at x{scale}")
         g, d1, high = nets[GENERATORS], nets[D1], self.split_lr.high
         clean = g("g1", x)  # y~
-        d1_loss = self.gan.discriminator_loss(d1(high(y)), d1(high(clean.detach())))
+        clean_high = high(clean)  # what D1 sees of y~
+        d1_loss = self.gan.discriminator_loss(d1(high(y)), d1(clean_high.detach()))
         yield D1, {"loss": d1_loss}
         lr_loss = (
-            self.gan.generator_loss(d1(high(clean)))
+            self.gan.generator_loss(d1(clean_high))
             + self.w["lr_cycle_weight"] * mse_loss(g("g2", clean).float(), x.float())
             + self.w["lr_identity_weight"] * l1_loss(g("g1", y).float(), y.float())
             + self.w["lr_tv_weight"] * total_variation(clean.float())

@@ -184,11 +184,12 @@ class TwoStepRecipe:
             if "real_lr" not in batch:
                 raise SrkitError("recipe two_step needs unpaired batches with real_lr (config data.unpaired_lr)")
             fake, d, high = self.degrade(nets[H2L], hr), nets[D_LR], self.split.high
-            d_loss = self.gan.discriminator_loss(d(high(batch["real_lr"])), d(high(fake.detach())))
+            fake_high = high(fake)  # what the discriminator sees of the generated patches
+            d_loss = self.gan.discriminator_loss(d(high(batch["real_lr"])), d(fake_high.detach()))
             yield D_LR, {"loss": d_loss}
             target = F.avg_pool2d(hr, scale) if self.pixel_target == "avgpool" else batch["lr"]
             pixel = _l2(self.split.low(fake), self.split.low(target))
-            adv = self.gan.generator_loss(d(high(fake)))
+            adv = self.gan.generator_loss(d(fake_high))
             yield H2L, {"loss": w_pix * pixel + w_gan * adv, "pixel": pixel.detach(), "d_loss": d_loss.detach()}
             return
         with torch.no_grad():  # second step: Low-to-High on the frozen generator's pairs
