@@ -169,6 +169,13 @@ def test_output_path_that_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     _assert_one_line_error(code, out, err, "output path is a folder")
 
 
+def test_scale_1_needs_same_size_lr_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(["bench", "--no-progress", "--scale", "1", "--csv", str(tmp_path / "out.csv")], capsys)
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "scale 1 needs same-size LR files" in err.splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_console_script_error_is_one_line(tmp_path: Path) -> None:
     data = _image_folder(tmp_path / "data", ["a.png"], corrupt=["b.png"])
     proc = _subprocess([*_console_script(), "bench", "--data", str(data), "--csv", "out.csv"], tmp_path)
@@ -176,7 +183,7 @@ def test_console_script_error_is_one_line(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
-BAD_SCALES = ["0", "1.5", "-2", "1", "two"]
+BAD_SCALES = ["0", "1.5", "-2", "two"]
 
 
 @pytest.mark.parametrize("scale", BAD_SCALES)
@@ -225,3 +232,27 @@ def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pyt
         monkeypatch.setattr(sys, "stdout", closed)
         assert main(["models", "--no-flops"]) == 141
     assert capsys.readouterr().err == ""
+
+
+def test_bench_on_a_fixed_synthetic_real_world_set(capsys: pytest.CaptureFixture[str]) -> None:
+    runs = {}
+    for seed in ("0", "0", "1"):
+        code, out, err = _cli(
+            ["bench", "--no-progress", "--scale", "4", "--degradation", "bsrgan", "--seed", seed], capsys
+        )
+        assert code == 0, err
+        assert out.splitlines()[-1].startswith(f"LR: BSRGAN's synthetic degradation (seed {seed})")
+        runs.setdefault(seed, []).append(out.splitlines()[2].split()[3:5])  # PSNR, SSIM
+    assert runs["0"][0] == runs["0"][1]  # a fixed test set
+    assert runs["0"][0] != runs["1"][0]  # another seed, other LR images
+
+
+def test_bench_without_ground_truth_reports_niqe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(["bench", "--no-progress", "--no-reference", "--scale", "2", "--per-image"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["method", "set", "scale", "NIQE", "ms/image"]
+    assert float(lines[2].split()[3]) > 0
+    assert any(line.startswith("no reference: NIQE of the outputs") for line in lines)
+    code, out, err = _cli(["bench", "--no-reference", "--csv", str(tmp_path / "x.csv")], capsys)
+    assert code == 1 and "--no-reference scores real photos with NIQE alone; drop csv" in err

@@ -18,8 +18,12 @@ EXAMPLES = """examples:
   srkit bench --weights IMDN_x4.pth --data Set5 --scale 4                     any checkpoint srkit.load_model reads
   srkit bench --method bicubic lanczos --data ../shared/data/bench/Set5 ../shared/data/bench/Set14 --scale 2 3 4
   srkit bench --data Set5 --scale 3 --degradation BD --markdown results.md
+  srkit bench --model srkit_real --data Set14 --scale 4 --degradation bsrgan --seed 0   a synthetic real-world set
+  srkit bench --no-reference --data photos/ --method bicubic --model srkit_real --scale 4   NIQE, no ground truth
   srkit bench --data Set5_matlab_pairs/image_SRF_4 --scale 4     LR read from *_LR files
   srkit bench --data DIV2KRK --scale 2 4 --per-image     a blind set (gt/, lr_x2/, gt_k_x2/...): LR files, kernels
+  srkit bench --weights runs/camera/model_ema.safetensors --data City100_iPhoneX_40 --scale 1
+                                                 same-size real pairs (NNN_HR/NNN_LR): a vdsr_camera model at x1
 """
 
 
@@ -83,10 +87,18 @@ def add_parser(sub: Any) -> None:
         default="BI",
         type=str.upper,
         choices=srkit.PROTOCOLS,
-        help="how LR is made from HR: BI (MATLAB bicubic, default), BD (blur + subsample), DN (noise)",
+        help="how LR is made from HR: BI (MATLAB bicubic, default), BD (blur + subsample), DN (noise), or a fixed "
+        "synthetic real-world test set: REAL_ESRGAN or BSRGAN (the training pipelines, parameters drawn per image "
+        "from --seed and the image name)",
     )
     p.add_argument("--lr", metavar="DIR", help="read LR images from this folder instead of degrading the HR")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random degradations (DN)")
+    p.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="the --data folders hold real LR photos without ground truth: upscale them and report the outputs' "
+        "NIQE (no-reference quality, lower is more natural) instead of PSNR/SSIM",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random degradations (DN, REAL_ESRGAN, BSRGAN)")
     p.add_argument(
         "--gray-as-rgb",
         action="store_true",
@@ -116,8 +128,8 @@ def _scale(text: str) -> int:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != int(value) or value < 2:
-        raise argparse.ArgumentTypeError(f"benchmark scales are integers >= 2, got {text}")
+    if value != int(value) or value < 1:
+        raise argparse.ArgumentTypeError(f"benchmark scales are integers >= 1 (1: same-size LR files), got {text}")
     return int(value)
 
 
@@ -159,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             check_output_path(path)
     folders = [resolve_data_path(f, key="--data").path for f in args.data] if args.data else [srkit.example_folder()]
+    if args.no_reference:
+        return _run_no_reference(args, methods, folders)
     lr_root = resolve_data_path(args.lr, key="--lr").path if args.lr else None  # ../shared/data/...: $SRKIT_SHARED_DATA
     sets = [srkit.BenchmarkSet(f, lr_root=lr_root) for f in folders]
     protocol = srkit.Protocol(
@@ -180,4 +194,25 @@ def run(args: argparse.Namespace) -> int:
                     f"{r.method} {r.dataset} x{r.scale} {i.name}: {i.psnr:.2f} dB, SSIM {i.ssim:.4f}, {i.seconds:.3f} s"
                 )
     srkit.write_reports(results, protocol, per_image=args.per_image, **outputs)
+    return 0
+
+
+def _run_no_reference(args: argparse.Namespace, methods: list[srkit.SRMethod], folders: list[Any]) -> int:
+    """``--no-reference``: NIQE of each method's outputs on real LR photos."""
+    from srkit.evaluation.noref import evaluate_no_reference, format_no_reference
+
+    clash = [o for o, given in (("--lr", args.lr), ("--rgb", args.rgb), ("--y-round", args.y_round)) if given]
+    clash += [o for o in ("csv", "json", "markdown") if getattr(args, o)]
+    if args.degradation != "BI":
+        clash.append("--degradation")
+    if clash:
+        raise srkit.SrkitError(f"--no-reference scores real photos with NIQE alone; drop {', '.join(clash)}")
+    scales = list(dict.fromkeys(args.scale))
+    progress = False if args.no_progress else None
+    results = [r for m in methods for r in evaluate_no_reference(m, folders, scales, progress=progress)]
+    print(format_no_reference(results))
+    if args.per_image:
+        for r in results:
+            for name, value in r.images:
+                print(f"{r.method} {r.dataset} x{r.scale} {name}: NIQE {value:.3f}")
     return 0

@@ -17,8 +17,10 @@ channels, and :attr:`BenchmarkPair.gray` remembers it) and mod-cropped to the sc
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from srkit.data.blindset import find_kernel_layout
 from srkit.data.io import IMAGE_SUFFIXES, list_images, read_image
 from srkit.data.kernelfile import read_kernel
 from srkit.degradations import PROTOCOLS, degrade, image_seed
+from srkit.functional.align import pair_problem
 from srkit.functional.image import modcrop
 
 
@@ -54,6 +57,12 @@ class BenchmarkSet:
             ``gt_k_xS/``).
         name: the set's name in reports; default the folder name (``Set5``).
         lr_root: optional folder of LR images matching the HR names.
+        include: file-name patterns (``fnmatch``, e.g. ``["03[1-9]_*"]``): only the images they match (a held-out
+            part of a folder).
+
+    LR images read from files (not a blind set's, whose kernels shift them on purpose) are checked against their HR
+    image (:func:`srkit.functional.align.pair_problem`): a misaligned or mismatched pair is reported with a warning.
+    Same-size LR files (pre-upsampled pairs such as CameraSR's City100) are evaluated at scale 1.
 
     Example:
         >>> bench = BenchmarkSet("../shared/data/bench/Set5")  # doctest: +SKIP
@@ -67,6 +76,7 @@ class BenchmarkSet:
         *,
         name: str | None = None,
         lr_root: str | os.PathLike[str] | None = None,
+        include: Sequence[str] = (),
     ) -> None:
         self.root = Path(root)
         self.layout = find_kernel_layout(self.root) if lr_root is None else None
@@ -78,8 +88,10 @@ class BenchmarkSet:
             hr_files = [f for f in files if f.stem.endswith("_HR")]
             self.paired = bool(hr_files) and lr_root is None
             self.hr_files = hr_files if self.paired else [f for f in files if not f.stem.endswith("_LR")]
+        if include:
+            self.hr_files = [f for f in self.hr_files if any(fnmatch.fnmatchcase(f.name, p) for p in include)]
         if not self.hr_files:
-            raise SrkitError(f"no HR images in {self.root}")
+            raise SrkitError(f"no HR images in {self.root}" + (f" match {', '.join(include)}" if include else ""))
         self.lr_root = Path(lr_root) if lr_root is not None else None
         if self.lr_root is not None and not self.lr_root.is_dir():
             raise SrkitError(f"LR folder not found: {self.lr_root}")
@@ -143,6 +155,8 @@ class BenchmarkSet:
                 )
             kernel_path = self.layout.kernel_path(path, scale) if self.layout is not None else None
             kernel = read_kernel(kernel_path) if kernel_path is not None else None
+            if kernel_path is None and (problem := pair_problem(hr, lr, scale)) is not None:
+                warnings.warn(f"{self.name}/{name}: {problem}; its scores are not meaningful", stacklevel=2)
         else:
             lr = degrade(hr, scale, protocol, seed=image_seed(seed, name))
         return BenchmarkPair(name, hr, lr, gray, kernel)

@@ -12,8 +12,11 @@ Sources:
   ``"DN"`` are :func:`srkit.degradations.degrade`, a callable ``(hr_uint8_hwc, scale, generator) -> lr_uint8_hwc``
   is any other degradation. Augmenting before degrading keeps LR and HR consistent for every degradation.
 * **Paired folders** (``lr_folders``): for HR ``name.png`` the LR file is ``name.*``, ``namex{s}.*`` or
-  ``X{s}/namex{s}.*`` (DIV2K) in the matching LR folder; LR crop ``p`` and HR crop ``s * p`` at the same
-  position, with the same flips and transposition.
+  ``X{s}/namex{s}.*`` (DIV2K) in the matching LR folder, or ``NNN_LR.*`` for ``NNN_HR.*`` (pairs in one folder,
+  as CameraSR's City100: give the folder as both); LR crop ``p`` and HR crop ``s * p`` at the same position, with
+  the same flips and transposition. Scale 1 is same-size ("pre-upsampled") pairs. Each pair is checked once: a
+  misaligned or mismatched one (:func:`srkit.functional.align.pair_problem`) is an error (or skipped, with
+  ``on_bad_image="skip"``), never silently used.
 
 Images too small for the HR crop at a scale are left out of that scale with a warning (never upsampled: an
 interpolated HR patch would teach the model to reproduce interpolation).
@@ -39,7 +42,8 @@ from srkit._core.errors import SrkitError
 from srkit.data.cache import ImageCache
 from srkit.data.io import IMAGE_SUFFIXES, list_images
 from srkit.data.loader import Batch, RangeSampler, loader_throughput, make_loader
-from srkit.degradations import PROTOCOLS, degrade
+from srkit.degradations import PROTOCOLS, RANDOM_PROTOCOLS, degrade
+from srkit.functional.align import pair_problem
 from srkit.functional.color import rgb_to_y
 from srkit.functional.resize import imresize
 
@@ -147,7 +151,10 @@ class TrainPatches(Dataset[Batch]):
         self._hr_keys: list[int] = []
         self._hr_dir: list[int] = []  # which folder each image came from
         for i, folder in enumerate(hr_folders):
-            for path in list_images(folder):
+            files = list_images(folder)
+            if self._lr_dirs is not None and any(f.stem.endswith("_HR") for f in files):
+                files = [f for f in files if f.stem.endswith("_HR")]  # NNN_HR / NNN_LR pairs in one folder
+            for path in files:
                 if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in exclude):
                     continue  # held out (e.g. kept for a test set)
                 key = self._add(path)
@@ -255,7 +262,7 @@ class TrainPatches(Dataset[Batch]):
         if callable(self.degradation):
             lr = self.degradation(hr, s, g)
         else:
-            seed = int(torch.randint(2**31 - 1, (1,), generator=g)) if self.degradation == "DN" else 0
+            seed = int(torch.randint(2**31 - 1, (1,), generator=g)) if self.degradation in RANDOM_PROTOCOLS else 0
             lr = degrade(hr, s, self.degradation, seed=seed)
         want = (self.patch_size, self.patch_size, 3)
         if not isinstance(lr, np.ndarray) or lr.dtype != np.uint8 or lr.shape != want:
@@ -345,9 +352,21 @@ class TrainPatches(Dataset[Batch]):
                 if not (h // s <= lh <= -(-h // s) and w // s <= lw <= -(-w // s)):
                     self._bad(f"LR image {lr_path} is {lh}x{lw}, expected {h // s}x{w // s} for x{s} of {path}")
                     key = None
+                elif (problem := self._pair_problem(i, key, s)) is not None:
+                    self._bad(f"the pair {path.name} / {lr_path.name} at x{s}: {problem}")
+                    key = None
             keys.append(key)
         self._lr_keys[s] = keys
         return keys
+
+    def _pair_problem(self, image: int, lr_key: int, s: int) -> str | None:
+        """:func:`srkit.functional.align.pair_problem` on the pair's common area (a misaligned or mismatched pair
+        is reported, never silently used)."""
+        hr, lr = self._cache[self._hr_keys[image]], self._cache[lr_key]
+        rows, cols = min(hr.shape[0] // s, lr.shape[0]), min(hr.shape[1] // s, lr.shape[1])
+        if min(rows * s, cols * s) < 16:
+            return None  # too small to measure
+        return pair_problem(hr[: rows * s, : cols * s], lr[:rows, :cols], s)
 
     def _check_index(self, index: int) -> int:
         i = operator.index(index)
@@ -403,6 +422,8 @@ def _orient(crop: np.ndarray, p: PatchParams) -> np.ndarray:
 
 def _find_lr(folder: Path, hr_path: Path, s: int) -> Path | None:
     stems = [hr_path.stem, f"{hr_path.stem}x{s}"]
+    if hr_path.stem.endswith("_HR"):
+        stems.insert(0, hr_path.stem[: -len("_HR")] + "_LR")
     folders = [folder, folder / f"X{s}", folder / f"x{s}"]
     for d in folders:
         for stem in stems:

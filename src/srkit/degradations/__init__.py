@@ -8,12 +8,15 @@ and, for training, blur kernels, noise, JPEG and resizing on tensors, each sampl
 
 from srkit.degradations.classic import (
     PROTOCOLS,
+    RANDOM_PROTOCOLS,
+    MixedDegradation,
     bicubic_degradation,
     blur_degradation,
     degrade,
     gaussian_kernel,
     image_seed,
     noise_degradation,
+    real_world_degradation,
 )
 from srkit.degradations.div2krk import (
     DIV2KRK_SCALES,
@@ -100,6 +103,7 @@ __all__ = [
     "DIV2KRK_SCALES",
     "KERNEL_KINDS",
     "PROTOCOLS",
+    "RANDOM_PROTOCOLS",
     "REAL_ESRGAN_FIRST",
     "REAL_ESRGAN_SECOND",
     "RESIZE_MODES",
@@ -116,6 +120,7 @@ __all__ = [
     "JPEGCompression",
     "JPEGParams",
     "Maybe",
+    "MixedDegradation",
     "OneOf",
     "PoissonNoiseParams",
     "RealESRGANOrder",
@@ -163,6 +168,7 @@ __all__ = [
     "plateau_kernel",
     "quantize",
     "real_esrgan",
+    "real_world_degradation",
     "resize",
     "sample_correlated_noise",
     "sample_div2krk_kernel",

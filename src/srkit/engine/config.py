@@ -47,7 +47,8 @@ class DataConfig:
     patch_size: int = 48
     batch_size: int = 16
     scales: list[int] | None = None  # default: the model's scale
-    degradation: str = "BI"
+    degradation: str = "BI"  # one of srkit.PROTOCOLS: BI, BD, DN, real_esrgan, bsrgan
+    degradation_mix: dict[str, float] = field(default_factory=dict)  # instead: {name: probability}, per sample
     augment: bool = True
     cache: str = "memory"
     workers: int = 2
@@ -215,6 +216,23 @@ def _check_run(cfg: TrainConfig) -> None:
             raise SrkitError(f"config.curriculum[{i}].step must be in [0, steps = {cfg.steps}), got {start}")
         if start in starts[:i]:
             raise SrkitError(f"config.curriculum[{i}].step {start} repeats an earlier stage's step")
+    _check_degradations(cfg.data)
+
+
+def _check_degradations(d: DataConfig) -> None:
+    """``data.degradation`` names a protocol; ``data.degradation_mix`` (instead of it) maps protocols to
+    probabilities that add up to 1."""
+    from srkit.degradations import PROTOCOLS, MixedDegradation
+
+    if d.degradation.upper() not in PROTOCOLS:
+        raise SrkitError(f"config.data.degradation must be one of {', '.join(PROTOCOLS)}, got {d.degradation!r}")
+    if d.degradation_mix:
+        if d.degradation.upper() != "BI":
+            raise SrkitError("config.data: set degradation or degradation_mix, not both")
+        try:
+            MixedDegradation(d.degradation_mix)
+        except SrkitError as err:
+            raise SrkitError(f"config.data.degradation_mix: {err}") from None
 
 
 def _check(value: Any, annotation: Any, where: str) -> Any:

@@ -14,12 +14,11 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 from safetensors.torch import save_file
@@ -33,9 +32,9 @@ from srkit.data.loader import make_loader
 from srkit.data.paths import DataPaths, resolve_data_path, resolve_data_paths
 from srkit.data.train import TrainPatches
 from srkit.data.unpaired import UnpairedPatches
-from srkit.degradations import bsrgan, degrade_batch, real_esrgan
+from srkit.degradations import MixedDegradation
 from srkit.engine.checkpoint import load_checkpoint
-from srkit.engine.config import TrainConfig
+from srkit.engine.config import DataConfig, TrainConfig
 from srkit.engine.distributed import process_group
 from srkit.engine.ema import EMA
 from srkit.engine.plot import plot_curves
@@ -43,7 +42,6 @@ from srkit.engine.recipes import MODEL
 from srkit.engine.run import LOG_FIELDS, Run, build_network
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
-from srkit.functional.image import to_uint8
 
 __all__ = ["LOG_FIELDS", "TrainResult", "build_network", "load_run", "train", "validate"]
 
@@ -62,22 +60,10 @@ class TrainResult:
     seconds: float
 
 
-_PIPELINES: dict[str, Callable[[], Any]] = {"real_esrgan": real_esrgan, "bsrgan": bsrgan}
-
-
-def _degradation(name: str) -> str | Callable[[np.ndarray, int, torch.Generator], np.ndarray]:
-    """A benchmark protocol name (BI, BD, DN) as it is, or a training pipeline (``real_esrgan``, ``bsrgan``) as the
-    per-image callable ``TrainPatches`` takes: uint8 HR crop in, uint8 LR out, randomness from its generator."""
-    if name not in _PIPELINES:
-        return name
-    pipeline = _PIPELINES[name]()
-
-    def apply(hr: np.ndarray, scale: int, generator: torch.Generator) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(hr)).permute(2, 0, 1)[None].float() / 255.0
-        lr = degrade_batch(x, pipeline, generator, scale)
-        return to_uint8(lr[0].permute(1, 2, 0).contiguous().numpy())
-
-    return apply
+def _degradation(d: DataConfig) -> str | MixedDegradation:
+    """``data.degradation`` (a name of ``srkit.PROTOCOLS``, e.g. BI or bsrgan), or the mixture
+    ``data.degradation_mix`` draws per sample."""
+    return MixedDegradation(d.degradation_mix) if d.degradation_mix else d.degradation
 
 
 def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channels: int) -> TrainPatches:
@@ -91,7 +77,7 @@ def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channe
         scales=scales,
         patch_size=d.patch_size,
         batch_size=d.batch_size,
-        degradation=_degradation(d.degradation),
+        degradation=_degradation(d),
         lr_folders=None if paths.lr_train is None else [p.path for p in paths.lr_train],
         augment=d.augment,
         seed=config.seed,
@@ -258,7 +244,7 @@ def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainR
     val = None
     if run.main:
         val = validate(run.final_model, config, run.dev)
-        _save_weights(run.out, run.model, run.ema)
+        _save_weights(run.out, run.model, run.ema, config.model.name)
         if val:
             with run.log_path.open("a", encoding="utf-8", newline="") as f:
                 csv.writer(f).writerow([config.steps, f"{loss_value:.6f}", "", "", f"{val[0]:.4f}", f"{val[1]:.5f}"])
@@ -266,14 +252,19 @@ def _train(run: Run, resume: bool, progress: bool | None, writer: Any) -> TrainR
     return TrainResult(run.out, config.steps, loss_value, val[0] if val else None, seconds())
 
 
-def _save_weights(out: Path, model: nn.Module, ema: EMA | None) -> None:
-    """Final weights as safetensors (``model.safetensors``; ``model_ema.safetensors`` with EMA)."""
+def _save_weights(out: Path, model: nn.Module, ema: EMA | None, arch: str | None) -> None:
+    """Final weights as safetensors (``model.safetensors``; ``model_ema.safetensors`` with EMA), with the
+    constructor arguments (``hparams``) and the registered architecture (``srkit_arch``, for a zoo model) in the
+    metadata, so that ``srkit.load_model(file)`` builds exactly this model."""
     for name, module in (("model", model), ("model_ema", ema.model if ema else None)):
         if module is None:
             continue
         tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+        meta = {"hparams": yaml.safe_dump(getattr(module, "hparams", {}))}
+        if arch is not None:
+            meta["srkit_arch"] = arch
         with atomic_path(out / f"{name}.safetensors") as tmp:
-            save_file(tensors, str(tmp), metadata={"hparams": yaml.safe_dump(getattr(module, "hparams", {}))})
+            save_file(tensors, str(tmp), metadata=meta)
 
 
 def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:

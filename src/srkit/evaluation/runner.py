@@ -55,6 +55,8 @@ class Protocol:
             "BI": "MATLAB bicubic",
             "BD": "Gaussian 7x7 s1.6 + nearest",
             "DN": f"bicubic + noise 30 (seed {self.seed})",
+            "REAL_ESRGAN": f"Real-ESRGAN's synthetic degradation (seed {self.seed})",
+            "BSRGAN": f"BSRGAN's synthetic degradation (seed {self.seed})",
         }
         return lr.get(self.degradation, self.degradation)
 
@@ -143,6 +145,11 @@ def evaluate(
     with Progress(total=total, desc=method.name, unit="img", show=None if progress else progress, leave=False) as bar:
         for bench in sets:
             for scale in scales:
+                if scale == 1 and not bench.reads_lr_files:
+                    raise SrkitError(
+                        f"{bench.name}: scale 1 needs same-size LR files (NNN_HR/NNN_LR pairs or an LR folder); "
+                        "without them the LR images would be the HR ones"
+                    )
                 images = []
                 for pair in bench.pairs(scale, protocol.degradation, seed=protocol.seed):
                     check_scorable(pair, scale)
