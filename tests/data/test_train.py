@@ -187,8 +187,9 @@ def test_paired_folders_crop_aligned_positions(hr_folder: Path, tmp_path: Path) 
     (lr_root / "X3").mkdir(parents=True)
     lr_files: dict[str, np.ndarray] = {}
     for path in sorted(hr_folder.glob("*.png")):
-        h, w = read_image(path).shape[:2]
-        lr_files[path.name] = lr = _random((h // 3, w // 3, 3), seed=len(lr_files) + 20)
+        hr = read_image(path, gray_to_rgb=True)
+        h, w = hr.shape[:2]
+        lr_files[path.name] = lr = imresize(hr[: h // 3 * 3, : w // 3 * 3], 1 / 3)  # aligned pairs
         name = f"X3/{path.stem}x3.png" if path.stem.startswith("im") else f"{path.stem}.png"  # both namings
         write_image(lr_root / name, lr)
     ds = _ds(hr_folder, scales=(3,), lr_folders=[lr_root])

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from torch import nn
 
 from srkit._core.cards import card_of, with_card
@@ -120,6 +121,15 @@ def load_model(
         card = MODELS.get(str(info["name"])).card.for_instance(int(info["scale"]))
         return with_card(model, card).to(device).eval()
     state = read_state_dict(path)
+    stored = _stored_arch(path) if arch is None else None
+    if stored is not None:  # written by srkit train: the architecture and its constructor arguments
+        arch, options = stored
+        found_scale = options.pop("scale", None)
+        card = MODELS.get(arch).card
+        chosen = scale if scale is not None else found_scale if found_scale in card.scales else card.default_scale()
+        model = build_model(arch, scale=chosen, **options)
+        load_state(model, state, source=str(path))
+        return model.to(device).eval()
     if arch is None:
         found = _claims(state)
         _one(found, str(path))
@@ -146,6 +156,25 @@ def load_model(
     model = build_model(arch, scale=chosen, **kwargs)
     load_state(model, state, source=str(path))
     return model.to(device).eval()
+
+
+def _stored_arch(path: Path) -> tuple[str, dict[str, Any]] | None:
+    """``(arch, constructor arguments)`` from a ``.safetensors`` file's metadata (``srkit_arch`` and ``hparams``,
+    as ``srkit train`` writes them) when ``srkit_arch`` names a registered model, else None."""
+    if path.suffix.lower() != ".safetensors":
+        return None
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception:
+        return None
+    arch = meta.get("srkit_arch")
+    if arch is None or arch not in MODELS or "hparams" not in meta:
+        return None
+    options = yaml.safe_load(meta["hparams"]) or {}
+    return (arch, dict(options)) if isinstance(options, dict) else None
 
 
 def _load_shipped(name: str, *, scale: int | None, device: str) -> nn.Module:

@@ -150,6 +150,13 @@ def vdsr(*, scale: int = 2, **overrides: Any) -> VDSR:
     return VDSR(scale=scale, **{"n_feats": 64, "n_layers": 20, **overrides})
 
 
+def vdsr_camera(*, scale: int = 1, **overrides: Any) -> VDSR:
+    """VDSR for one camera's real LR/HR pairs (Chen et al., "Camera Lens Super-Resolution", CVPR 2019): the same
+    network, served at scale 1 for a short-focal shot already resized to the long-focal framing (a pre-upsampled
+    input, as CameraSR's City100 stores it) and at 2, 3 or 4 for the raw shot (MATLAB bicubic inside first)."""
+    return VDSR(scale=scale, **{"n_feats": 64, "n_layers": 20, **overrides})
+
+
 ZOO: list[tuple[Builder, ModelCard]] = [
     (
         vdsr,
@@ -182,6 +189,32 @@ ZOO: list[tuple[Builder, ModelCard]] = [
         ),
     ),
 ]
+
+ZOO.append(
+    (
+        vdsr_camera,
+        ModelCard(
+            name="vdsr_camera",
+            arch="VDSR",
+            paper=PAPER + "; trained on real camera pairs as in Chen, Xiong, Tian, Zha, Zhang, Camera Lens "
+            "Super-Resolution (CameraSR), CVPR 2019",
+            scales=(1, 2, 3, 4),
+            color="y",
+            scale_arg=True,
+            multi_scale=True,
+            in_channels=1,
+            out_channels=1,
+            params={s: 665_921 for s in (1, 2, 3, 4)},
+            published_params={s: 665_000 for s in (1, 2, 3, 4)},
+            receptive_field=21,  # 20 3x3 layers at the input's size (scale 1)
+            notes=(
+                "VDSR (20 layers of 64 filters, Y channel) for same-size LR/HR pairs of one camera: scale 1 for an "
+                "LR image already at the HR size (pre-upsampled, as CameraSR's City100 pairs), scale 2-4 to bicubic-"
+                "upscale a raw LR image inside first. configs/camerasr/ trains it on City100 (srkit train)."
+            ),
+        ),
+    )
+)
 
 # The checkpoint formats this file's models load from (srkit.load_model detects them).
 DETECTIONS: list[Detection] = [

@@ -34,8 +34,10 @@ def _scale(value: str) -> float:
         s = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--scale takes a number greater than 1, not {value!r}") from None
-    if not s > 1 or s > MAX_SCALE:
-        raise argparse.ArgumentTypeError(f"--scale must be greater than 1 and at most {MAX_SCALE}, got {value}")
+    if not s >= 1 or s > MAX_SCALE:
+        raise argparse.ArgumentTypeError(
+            f"--scale must be greater than 1 (or 1 for a same-size model) and at most {MAX_SCALE}, got {value}"
+        )
     return int(s) if s.is_integer() else s
 
 
@@ -58,7 +60,8 @@ def add_parser(sub: Any) -> None:
         "--scale",
         type=_scale,
         default=4,
-        help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4)",
+        help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4); 1 with a same-size model "
+        "(e.g. a vdsr_camera checkpoint trained on real camera pairs, on an LR image already at the HR size)",
     )
     p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast, srkit_prior) or checkpoint file")
     p.add_argument(

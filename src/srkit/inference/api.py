@@ -111,7 +111,7 @@ def upscale(
     tta: bool = False,
     on_tile: ProgressFn | None = None,
 ) -> Any:
-    """Upscale an image by ``scale`` (any number > 1) with srkit's default model or ``model``.
+    """Upscale an image by ``scale`` (any number > 1; 1 with a same-size model) with srkit's default model or ``model``.
 
     Args:
         image: a file path, a PIL image, a numpy array ``(H, W)`` / ``(H, W, C)`` (uint8, uint16, or float in

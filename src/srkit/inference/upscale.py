@@ -329,11 +329,22 @@ class Upscaler:
     def plan(self, height: int, width: int, scale: float) -> tuple[int, tuple[int, int]]:
         """The model scale to run for ``scale`` and the exact output ``(height, width)``.
 
+        Scale 1 is for same-size models only (a card serving x1, such as ``vdsr_camera``: an LR image already at the
+        HR size, e.g. a short-focal shot resized to the long-focal framing).
+
         Raises:
-            SrkitError: a scale that is not a number > 1 and at most :data:`MAX_SCALE` (64).
+            SrkitError: a scale that is not a number > 1 (or exactly 1 with a same-size model) and at most
+                :data:`MAX_SCALE` (64).
         """
-        if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 1:
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale) or scale < 1:
             raise SrkitError(f"scale must be a number greater than 1, got {scale!r}")
+        if scale == 1 and 1 not in self.scales:
+            raise SrkitError(
+                f"scale 1 needs a same-size model (one that serves x1, e.g. vdsr_camera); {self.card.name} serves "
+                f"{', '.join(f'x{s}' for s in self.scales)}: give a scale greater than 1"
+            )
+        if 1 < scale < 1 + 1e-9 and 1 in self.scales:
+            scale = 1
         if scale > MAX_SCALE:
             raise SrkitError(f"scale must be at most {MAX_SCALE}, got {scale:g}: upscale in two steps if you mean it")
         fits = [s for s in self.scales if s >= scale - 1e-9]
