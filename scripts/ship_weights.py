@@ -39,14 +39,32 @@ def _wall_seconds(run: Path) -> float:
     return total + last
 
 
-def _scores(model: nn.Module, name: str, data: Path, set_names: list[str]) -> dict[str, str]:
-    """``{"Set5 x4": "31.61 dB / 0.8873", ...}`` through srkit's one image path, fp32, whole images."""
+def _scores(
+    model: nn.Module, name: str, data: Path, set_names: list[str], real_world: list[str] | None = None
+) -> dict[str, str]:
+    """``{"Set5 x4": "31.61 dB / 0.8873", ...}`` through srkit's one image path, fp32, whole images; with
+    ``real_world`` (e.g. ``["BSRGAN"]``), also x4 on each set's fixed synthetic real-world test set, seed 0
+    (``"Set14 x4 BSRGAN seed 0"``: what ``srkit bench --degradation bsrgan --seed 0 --scale 4`` prints)."""
     method = srkit.ModelMethod(model, name=name, precision="fp32", tile=None)
     sets = [srkit.BenchmarkSet(data / s) for s in set_names]
     results = srkit.evaluate(method, sets, list(method.scales), progress=False)
-    for r in results:
-        print(f"{r.dataset} x{r.scale}: PSNR {r.psnr:.2f} SSIM {r.ssim:.4f}")
-    return {f"{r.dataset} x{r.scale}": f"{r.psnr:.2f} dB / {r.ssim:.4f}" for r in results}
+    scores = {f"{r.dataset} x{r.scale}": f"{r.psnr:.2f} dB / {r.ssim:.4f}" for r in results}
+    for degradation in real_world or []:
+        protocol = srkit.Protocol(degradation=degradation, seed=0)
+        for r in srkit.evaluate(method, sets, [4], protocol, progress=False):
+            scores[f"{r.dataset} x4 {protocol.degradation} seed 0"] = f"{r.psnr:.2f} dB / {r.ssim:.4f}"
+    for key, value in scores.items():
+        print(f"{key}: {value}")
+    return scores
+
+
+def _lr_note(config: srkit.TrainConfig) -> str:
+    """How the recipe made its LR patches, in a few words."""
+    d = config.data
+    if d.degradation_mix:
+        mix = ", ".join(f"{k} {v:g}" for k, v in d.degradation_mix.items())
+        return f"LR on the fly by a mixture of degradations per patch ({mix})"
+    return "bicubic LR on the fly" if d.degradation.upper() == "BI" else f"{d.degradation} LR on the fly"
 
 
 PROTOCOL = "LR by MATLAB bicubic; PSNR/SSIM on the BT.601 Y channel; shave = scale; SR rounded to uint8"
@@ -58,12 +76,12 @@ def _evaluated_note(name: str) -> str:
     return f"{datetime.date.today().isoformat()}, srkit bench --model {name} (fp32, whole images; {PROTOCOL})"
 
 
-def rescore(name: str, data: Path, set_names: list[str]) -> None:
+def rescore(name: str, data: Path, set_names: list[str], real_world: list[str] | None = None) -> None:
     """Re-measure the shipped weights of ``name`` and rewrite their stored scores (the tensors stay as they are)."""
     model = srkit.load_model(name)
     card = srkit.card_of(model)
     training = dict(card.training)
-    training.update(_scores(model, name, data, set_names))
+    training.update(_scores(model, name, data, set_names, real_world))
     training["evaluated"] = _evaluated_note(name)
     if not training.get("recipe", "").endswith(REPO_NOTE):
         training["recipe"] = training.get("recipe", "") + REPO_NOTE
@@ -81,10 +99,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "bench")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14"])
     parser.add_argument("--hardware", help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
+    parser.add_argument(
+        "--real-world",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="also score x4 on each set's fixed synthetic real-world test set (e.g. BSRGAN), seed 0",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.rescore:
-        rescore(args.rescore, args.data, args.sets)
+        rescore(args.rescore, args.data, args.sets, args.real_world)
         return
     if args.run is None or args.name is None or args.hardware is None:
         parser.error("a run folder, --name and --hardware are needed (or --rescore NAME)")
@@ -94,12 +119,15 @@ def main() -> None:
     if config.model.name != arch:
         raise SystemExit(f"{args.run} trained {config.model.name}, not {arch}")
     recipe = Path(config.output).name
-    recipe_file = next((p for p in (ROOT / "configs" / "srkit").glob("*.yaml") if recipe in p.read_text()), None)
+    recipe_file = next(
+        (p for p in sorted((ROOT / "configs" / "srkit").glob("*.yaml")) if f"output: {config.output}" in p.read_text()),
+        None,
+    )
     steps = config.steps
     training = {
         "recipe": (str(recipe_file.relative_to(ROOT)) if recipe_file else recipe) + REPO_NOTE,
         "data": ", ".join(Path(t).name for t in config.data.train)
-        + f" (bicubic LR on the fly, {config.data.patch_size}x{config.data.patch_size} LR patches, "
+        + f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} LR patches, "
         f"batch {config.data.batch_size}, scales {config.data.scales})",
         "steps": str(steps),
         "wall_time": f"{_wall_seconds(args.run) / 60:.0f} min",
@@ -107,7 +135,15 @@ def main() -> None:
         "weights": "EMA" if (args.run / "model_ema.safetensors").exists() else "final",
         "evaluated": _evaluated_note("srkit" if args.name == "srkit_net" else args.name),
     }
-    training.update(_scores(model, args.name, args.data, args.sets))
+    if config.model.init:
+        init = Path(config.model.init)
+        training["init"] = f"fine-tuned from {init.parent.name if init.suffix else init.name}'s weights"
+        if config.loss.gan:
+            training["loss"] = (
+                f"{config.loss.pixel_weight:g} x {config.loss.pixel} + {config.loss.perceptual_weight:g} x content + "
+                f"{config.loss.gan_weight:g} x {config.loss.gan} GAN ({config.loss.discriminator})"
+            )
+    training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
     out = args.out or weights_dir() / filename
     save_shipped(out, model.state_dict(), training, arch=arch)
     print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
