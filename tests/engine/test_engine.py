@@ -60,6 +60,17 @@ def test_every_recipe_in_configs_is_valid() -> None:
         assert cfg.model.name in names, path
 
 
+@pytest.mark.parametrize("folder", ["srkit", "camerasr"])
+def test_shipped_and_camera_recipes_are_valid(folder: str) -> None:
+    recipes = sorted((Path(__file__).resolve().parents[2] / "configs" / folder).glob("*.yaml"))
+    assert recipes
+    for path in recipes:
+        cfg = load_config(path)
+        assert cfg.model.name in {c.name for c in srkit.list_models()}, path
+        if cfg.data.lr_train:  # same-size pairs in one folder: the folder is both
+            assert cfg.data.lr_train == cfg.data.train and cfg.model.scale == 1, path
+
+
 def test_schedules() -> None:
     assert lr_factor(0, 100, ScheduleConfig(kind="cosine", warmup=10)) == pytest.approx(0.1)
     assert lr_factor(99, 100, ScheduleConfig(kind="cosine")) == pytest.approx(0.0, abs=1e-3)
