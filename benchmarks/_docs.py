@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 from pathlib import Path
 
@@ -34,3 +35,11 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The options every docs-table script takes: ``--threads`` (torch's, default 2), ``--json FILE`` and
+    ``--write-docs MD``."""
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    parser.add_argument("--write-docs", metavar="MD", help="replace the table's marker block in this Markdown file")

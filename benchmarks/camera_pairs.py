@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 import srkit
-from _docs import cpu_model, replace_block
+from _docs import add_output_options, cpu_model, replace_block
 from srkit.data.io import read_image
 from srkit.data.paths import resolve_data_path
 from srkit.engine import load_run
@@ -105,9 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default="../shared/data/real/City100_iPhoneX_40")
     p.add_argument("--real", default="runs/camerasr_real", help="run of configs/camerasr/city100_real.yaml")
     p.add_argument("--bicubic", default="runs/camerasr_bicubic", help="run of configs/camerasr/city100_bicubic.yaml")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--json", metavar="FILE")
-    p.add_argument("--write-docs", metavar="MD")
+    add_output_options(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     root = resolve_data_path(args.data, key="--data").path

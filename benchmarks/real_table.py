@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 import srkit
-from _docs import cpu_model, replace_block
+from _docs import add_output_options, cpu_model, replace_block
 from _timing import median_seconds
 from srkit.data.paths import resolve_data_path
 from srkit.evaluation.noref import evaluate_no_reference
@@ -92,10 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--pattern", nargs="+", default=["03[1-9]_LR.png", "040_LR.png"], help="files of --photos (default 031-040)"
     )
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--json", metavar="FILE")
-    p.add_argument("--write-docs", metavar="MD")
+    add_output_options(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = resolve_data_path(args.data, key="--data").path
