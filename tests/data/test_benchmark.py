@@ -248,3 +248,20 @@ def test_matlab_pairs_folder(shared_data: Path) -> None:
     assert bench.names == [f"img_00{i}_SRF_4" for i in range(1, 6)]
     shapes = [(p.hr.shape, p.lr.shape) for p in bench.pairs(4)]
     assert shapes[0] == ((512, 512, 3), (128, 128, 3))  # baby
+
+
+def test_same_size_lr_folder_at_scale_1_and_a_held_out_subset(tmp_path: Path) -> None:
+    hr_dir, lr_dir = tmp_path / "hr", tmp_path / "lr"
+    hr_dir.mkdir()
+    lr_dir.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a01", "a02", "b01"):
+        hr = imresize((rng.random((10, 12, 3)) * 255).astype(np.uint8), 4.0)
+        write_image(hr_dir / f"{name}.png", hr)
+        write_image(lr_dir / f"{name}.png", imresize(imresize(hr, 0.5), 2.0))  # same size, softer
+    bench = BenchmarkSet(hr_dir, lr_root=lr_dir, include=["a*"])
+    assert bench.names == ["a01", "a02"] and bench.reads_lr_files
+    pairs = list(bench.pairs(1))
+    assert all(p.lr.shape == p.hr.shape == (40, 48, 3) for p in pairs)
+    with pytest.raises(SrkitError, match=r"no HR images in .* match z\*"):
+        BenchmarkSet(hr_dir, include=["z*"])
