@@ -15,7 +15,8 @@ What it prints (and, with ``--write-docs``, writes between ``<!-- camera-pairs:s
   resolution ratio (optics and processing included), not the lenses' nominal one.
 * **PSNR / SSIM on Y** (shave 1, EVALUATION.md's metric at scale 1) of the held-out pairs through srkit's one image
   path at scale 1: the short-focal shot as it is, VDSR trained on the real pairs (``--real RUN``) and the same VDSR
-  trained on bicubic pairs (``--bicubic RUN``), both read from their run folders.
+  trained on bicubic pairs (``--bicubic RUN``), each a run folder (its EMA weights if it has them, else its final
+  weights) or a weights file in one.
 
 Run (after both trainings)::
 
@@ -51,11 +52,11 @@ def effective_ratio(hr: np.ndarray, lr: np.ndarray) -> tuple[float, float]:
     """The bicubic down-up factor of ``hr`` that best explains ``lr`` (same size), and its Y PSNR after a
     least-squares gain and offset."""
     h, w = hr.shape[:2]
-    target = np.asarray(rgb_to_y(lr), dtype=np.float64)[8:-8, 8:-8].ravel() * 255.0
+    target = np.asarray(rgb_to_y(lr), dtype=np.float64)[8:-8, 8:-8].ravel()  # 0-255 scale for uint8 input
     best = (0.0, -np.inf)
     for r in RATIOS:
         small = srkit.imresize(hr, size=(round(h / r), round(w / r)))
-        back = np.asarray(rgb_to_y(srkit.imresize(small, size=(h, w))), dtype=np.float64)[8:-8, 8:-8].ravel() * 255.0
+        back = np.asarray(rgb_to_y(srkit.imresize(small, size=(h, w))), dtype=np.float64)[8:-8, 8:-8].ravel()
         design = np.stack([back, np.ones_like(back)], axis=1)
         fit = design @ np.linalg.lstsq(design, target, rcond=None)[0]
         score = 10 * np.log10(255.0**2 / max(float(np.mean((fit - target) ** 2)), 1e-10))
@@ -96,7 +97,9 @@ class _Identity:
 
 
 def _steps(run: Path) -> str:
-    lines = (run / "log.csv").read_text(encoding="utf-8").splitlines() if (run / "log.csv").is_file() else []
+    """The last logged step of a run (its folder, or a weights file in it)."""
+    folder = run if run.is_dir() else run.parent
+    lines = (folder / "log.csv").read_text(encoding="utf-8").splitlines() if (folder / "log.csv").is_file() else []
     return lines[-1].split(",")[0] if len(lines) > 1 else "?"
 
 

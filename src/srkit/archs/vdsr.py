@@ -4,6 +4,8 @@ CVPR 2016. https://arxiv.org/abs/1511.04587
 Pre-upsampling on the Y channel with global residual learning: the bicubic-upscaled image goes through 20 3x3
 convolutional layers of 64 filters (ReLU after all but the last), which predict the residual added back to the
 interpolation. One network serves every scale (multi-scale training on x2, x3, x4): ``forward(x, scale=...)``.
+Weights start from He et al.'s initialisation, as in the paper (PyTorch's default initialisation shrinks the signal
+at every layer: through 20 layers the residual stays at zero and training barely moves, measured).
 
 The interpolation runs inside the model; the default is srkit's MATLAB-exact bicubic (``"matlab"``), which is
 what VDSR was trained and evaluated on. 'same' zero padding, as in the paper.
@@ -73,6 +75,10 @@ class VDSR(nn.Module):
         self.head = nn.Sequential(conv2d(in_channels, n_feats), activation("relu"))
         self.body = nn.Sequential(*(ConvAct(n_feats=n_feats) for _ in range(n_layers - 2)))
         self.tail = conv2d(n_feats, in_channels)
+        for m in self.modules():  # He et al.'s initialisation for ReLU networks, as the paper trains it
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         up = interpolate(x, self.scale if scale is None else scale, self.interpolation)
