@@ -32,7 +32,17 @@ def test_models_lists_the_shipped_models_with_their_card_figures(capsys: pytest.
     code, out, _ = _run(["models", "--no-flops"], capsys)
     assert code == 0 and out.startswith("shipped models")
     shipped = out.split("\n\n")[0].splitlines()[3:]
-    assert [line.split()[0] for line in shipped] == srkit.shipped_models() == ["srkit", "srkit_fast", "srkit_prior"]
+    assert (
+        [line.split()[0] for line in shipped]
+        == srkit.shipped_models()
+        == [
+            "srkit",
+            "srkit_fast",
+            "srkit_prior",
+            "srkit_real",
+            "srkit_real_gan",
+        ]
+    )
     for line in shipped:
         card = srkit.load_model(line.split()[0]).card
         assert card.training["Set5 x4"] in line and card.training["Set14 x4"] in line

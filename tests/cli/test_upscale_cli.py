@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+import srkit
 from srkit.cli.main import main as _main
 
 
@@ -281,3 +282,11 @@ def test_noise_level_for_the_dpsr_prior(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(refused) == 1
     assert "--noise is for models that take a noise-level map (srkit_prior), not srkit_fast" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_help_says_which_model_suits_which_photo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["upscale", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name in srkit.shipped_models():
+        assert f"{name}: " in text, name
+    assert "srkit_real: real photos" in text and "srkit_real_gan: real photos" in text

@@ -13,7 +13,8 @@ from srkit.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["srkit", "srkit_fast"]  # the upscalers (README table)
-WITH_PRIOR = [*SHIPPED, "srkit_prior"]  # DPSR's prior too: its card holds its noise-free scores
+WITH_PRIOR = [*SHIPPED, "srkit_prior", "srkit_real", "srkit_real_gan"]  # the others' cards hold bicubic scores too
+REAL = ["srkit_real", "srkit_real_gan"]  # their cards also hold srkit's fixed synthetic real-world test sets
 
 
 def _card_cell(name: str, dataset: str, scale: int) -> tuple[str, str]:
@@ -25,10 +26,10 @@ def _card_cell(name: str, dataset: str, scale: int) -> tuple[str, str]:
 
 
 def _bench(
-    capsys: pytest.CaptureFixture[str], name: str, folder: Path, scales: list[int]
+    capsys: pytest.CaptureFixture[str], name: str, folder: Path, scales: list[int], *extra: str
 ) -> dict[int, tuple[str, str]]:
     """PSNR and SSIM per scale as ``srkit bench --model NAME`` prints them."""
-    args = ["bench", "--model", name, "--data", str(folder), "--scale", *map(str, scales), "--no-progress"]
+    args = ["bench", "--model", name, "--data", str(folder), "--scale", *map(str, scales), "--no-progress", *extra]
     assert main(args) == 0
     rows = {}
     for line in capsys.readouterr().out.splitlines():
@@ -55,6 +56,16 @@ def test_bench_prints_the_card_figures_on_set14(
 ) -> None:
     printed = _bench(capsys, name, shared_data / "bench" / "Set14", [2, 3, 4])
     assert printed == {s: _card_cell(name, "Set14", s) for s in (2, 3, 4)}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", REAL)
+def test_bench_prints_the_card_figures_on_the_synthetic_real_world_set(
+    shared_data: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    printed = _bench(capsys, name, shared_data / "bench" / "Set14", [4], "--degradation", "bsrgan", "--seed", "0")
+    entry = srkit.card_of(srkit.load_model(name)).training["Set14 x4 BSRGAN seed 0"]
+    assert f"{printed[4][0]} dB / {printed[4][1]}" == entry
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -15,7 +15,7 @@ from srkit._core.errors import SrkitError
 from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
 from srkit.archs.community import load_community
-from srkit.archs.shipped import SHIPPED, shipped_card_entries, shipped_path
+from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED, shipped_card_entries, shipped_path
 
 # Every format of every paper file (their DETECTIONS, gathered in srkit/archs/__init__.py); order does not matter.
 DETECTIONS: list[Detection] = []
@@ -188,5 +188,7 @@ def _load_shipped(name: str, *, scale: int | None, device: str) -> nn.Module:
         raise SrkitError(f"{name!r} serves scales {', '.join(map(str, card.scales))}, not {scale}")
     model = build_model(arch, scale=scale if scale is not None else card.default_scale())
     load_state(model, read_state_dict(path), source=str(path))
-    shipped = dataclasses.replace(card_of(model), name=name, training=shipped_card_entries(path))
+    card = card_of(model)
+    notes = card.notes.replace(f"srkit.load_model('{DEFAULT_MODEL}')", f"srkit.load_model('{name}')")
+    shipped = dataclasses.replace(card, name=name, notes=notes, training=shipped_card_entries(path))
     return with_card(model, shipped).to(device).eval()

@@ -28,16 +28,28 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "srkit_net": ("srkit_net", "srkit_net.safetensors"),
     "srkit_fast": ("srkit_fast", "srkit_fast.safetensors"),
     "srkit_prior": ("srkit_prior", "srkit_prior.safetensors"),  # DPSR's prior (srkit.unsupervised.dpsr)
+    "srkit_real": ("srkit_net", "srkit_real.safetensors"),  # real photos: synthetic real-world degradations, L1
+    "srkit_real_gan": ("srkit_net", "srkit_real_gan.safetensors"),  # the same, perceptual (L1 + content + GAN)
+}
+
+
+# which photo each shipped model suits (srkit upscale --help, srkit models)
+SUITS: dict[str, str] = {
+    "srkit": "clean images: renders, screenshots, photos downscaled without noise or heavy JPEG (the default)",
+    "srkit_fast": "the same images, about 8x faster, a little less sharp",
+    "srkit_real": "real photos: camera blur, sensor noise, JPEG artefacts; removes them and stays faithful",
+    "srkit_real_gan": "real photos, when crisp textures matter more than fidelity: it invents plausible detail",
+    "srkit_prior": "noisy bicubic-downscaled images of a known noise level (--noise), and DPSR's prior",
 }
 
 
 def shipped_models() -> list[str]:
-    """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``; ``srkit_prior``, DPSR's prior);
-    ``srkit_net`` is another name of ``srkit``.
+    """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``; ``srkit_prior``, DPSR's prior;
+    ``srkit_real`` and ``srkit_real_gan`` for real photos); ``srkit_net`` is another name of ``srkit``.
 
     Example:
         >>> shipped_models()
-        ['srkit', 'srkit_fast', 'srkit_prior']
+        ['srkit', 'srkit_fast', 'srkit_prior', 'srkit_real', 'srkit_real_gan']
     """
     return sorted(n for n in SHIPPED if n != "srkit_net")
 

@@ -78,7 +78,8 @@ class VDSR(nn.Module):
         for m in self.modules():  # He et al.'s initialisation for ReLU networks, as the paper trains it
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         up = interpolate(x, self.scale if scale is None else scale, self.interpolation)

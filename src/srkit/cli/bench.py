@@ -49,9 +49,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--model",
         metavar="NAME",
-        help="a shipped model (srkit, srkit_fast, srkit_prior) on its own, or with --weights the architecture of the "
-        "checkpoint "
-        "(a zoo name, see 'srkit models')",
+        help="a shipped model (srkit, srkit_fast, srkit_real, srkit_real_gan, srkit_prior) on its own, or with "
+        "--weights the architecture of the checkpoint (a zoo name, see 'srkit models')",
     )
     p.add_argument(
         "--weights",

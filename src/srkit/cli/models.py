@@ -16,7 +16,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "models",
         help="list srkit's shipped models and the model zoo (parameters, FLOPs, scales, published numbers)",
-        description="List srkit's shipped models (trained weights in the package: srkit, srkit_fast, srkit_prior) "
+        description="List srkit's shipped models (trained weights in the package: srkit, srkit_fast, srkit_real, "
+        "srkit_real_gan, srkit_prior) "
         "with their "
         "measured Set5 x4 figures, then the registered SR architectures with their cards. FLOPs are for one "
         "forward pass on one 64x64 LR input (--size) at the model's first scale, counted without running the "
@@ -85,13 +86,22 @@ def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> No
             print("  ".join("-" * w for w in widths))
 
 
+ROLES = {
+    DEFAULT_MODEL: "default, quality tier",
+    "srkit_fast": "fast tier",
+    "srkit_prior": "DPSR's prior (noise map)",
+    "srkit_real": "real photos, fidelity",
+    "srkit_real_gan": "real photos, perceptual",
+}
+
+
 def _print_shipped() -> None:
     """srkit's shipped models with the figures their cards record (measured with ``srkit bench``)."""
     print("shipped models (trained weights in the package; srkit.load_model(NAME), srkit upscale --model NAME):")
     rows = []
     for name in srkit.shipped_models():
         card = _card(name)
-        tier = "default, quality tier" if name == DEFAULT_MODEL else "fast tier"
+        tier = ROLES.get(name, "")
         rows.append(
             (
                 name,

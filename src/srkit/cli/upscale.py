@@ -11,6 +11,7 @@ from typing import Any
 
 import srkit
 from srkit._core.progress import Progress
+from srkit.archs.shipped import SUITS
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
 from srkit.inference.api import upscale_file
 from srkit.inference.upscale import MAX_SCALE, default_output, describe
@@ -45,8 +46,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "upscale",
         help="upscale images (files, folders, globs) with srkit's own model or any checkpoint",
-        description="Upscale images with srkit's default model (quality tier; --model srkit_fast for the fast tier) "
-        "or any checkpoint srkit.load_model reads. PNG, JPEG, WebP, TIFF, BMP; alpha, grayscale and 16-bit "
+        description="Upscale images with srkit's default model (quality tier; --model srkit_fast for the fast tier, "
+        "srkit_real or srkit_real_gan for real photos with blur, noise and JPEG artefacts) or any checkpoint "
+        "srkit.load_model reads. PNG, JPEG, WebP, TIFF, BMP; alpha, grayscale and 16-bit "
         "kept; EXIF orientation applied; ICC profile and EXIF kept where the format allows. Outputs are written "
         "atomically; PNG and TIFF outputs are streamed, so huge images need little memory.",
     )
@@ -63,7 +65,12 @@ def add_parser(sub: Any) -> None:
         help=f"output/input size ratio, any number > 1 and <= {MAX_SCALE} (default 4); 1 with a same-size model "
         "(e.g. a vdsr_camera checkpoint trained on real camera pairs, on an LR image already at the HR size)",
     )
-    p.add_argument("--model", default="srkit", help="shipped model (srkit, srkit_fast, srkit_prior) or checkpoint file")
+    p.add_argument(
+        "--model",
+        default="srkit",
+        help="a shipped model or a checkpoint file. Which shipped model suits which photo: "
+        + "; ".join(f"{name}: {use}" for name, use in SUITS.items()),
+    )
     p.add_argument(
         "--noise",
         type=float,
