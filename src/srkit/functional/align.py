@@ -129,8 +129,9 @@ def pair_problem(hr: np.ndarray, lr: np.ndarray, scale: int = 1) -> str | None:
         return f"sizes differ: HR {hr.shape[0]}x{hr.shape[1]}, LR {lr.shape[0]}x{lr.shape[1]} at x{scale}"
     ref = hr if scale == 1 else imresize(hr, size=lr.shape[:2])
     s = pair_shift(ref, lr)
-    if _correlation(ref, lr, round(s.dy), round(s.dx)) < MIN_CORRELATION:
-        return f"the LR does not show the HR image's scene (luma correlation {_correlation(ref, lr, 0, 0):.2f})"
+    correlation = _correlation(ref, lr, round(s.dy), round(s.dx))
+    if correlation < MIN_CORRELATION:
+        return f"the LR does not show the HR image's scene (luma correlation {correlation:.2f})"
     if s.distance * scale > max(MAX_SHIFT, scale / 2):
         return f"misaligned by {s.distance * scale:.1f} HR pixels (dy {s.dy * scale:.1f}, dx {s.dx * scale:.1f})"
     return None
