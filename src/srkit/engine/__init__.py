@@ -7,10 +7,11 @@ from srkit.engine.config import TrainConfig, config_from_dict, config_to_dict, l
 from srkit.engine.ema import EMA
 from srkit.engine.loop import TrainResult, build_network, load_run, train, validate
 from srkit.engine.recipes import MODEL, GANRecipe, NoiseMapRecipe, Player, Recipe, SupervisedRecipe, Updates, adamw
-from srkit.engine.run import RECIPES, make_recipe, register_recipe
+from srkit.engine.run import DATASETS, RECIPES, make_recipe, register_dataset, register_recipe
 from srkit.engine.schedule import lr_factor
 
 __all__ = [
+    "DATASETS",
     "EMA",
     "MODEL",
     "RECIPES",
@@ -31,6 +32,7 @@ __all__ = [
     "load_run",
     "lr_factor",
     "make_recipe",
+    "register_dataset",
     "register_recipe",
     "resolve_data_path",
     "save_checkpoint",

@@ -37,8 +37,11 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Training patches (see ``srkit.data.TrainPatches``) and the validation folder."""
+    """Training patches (see ``srkit.data.TrainPatches``) and the validation folder; ``kind`` names another
+    source of batches a package above the engine registers (``faces``: ``srkit.face``), with its ``options``."""
 
+    kind: str = "patches"
+    options: dict[str, Any] = field(default_factory=dict)  # the kind's own settings
     train: list[str] = field(default_factory=list)
     holdout: list[str] = field(default_factory=list)  # file-name patterns left out of the training folders
     lr_train: list[str] | None = None

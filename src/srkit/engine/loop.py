@@ -39,7 +39,7 @@ from srkit.engine.distributed import process_group
 from srkit.engine.ema import EMA
 from srkit.engine.plot import plot_curves
 from srkit.engine.recipes import MODEL
-from srkit.engine.run import LOG_FIELDS, Run, build_network
+from srkit.engine.run import DATASETS, LOG_FIELDS, Run, build_network
 from srkit.evaluation.methods import ModelMethod
 from srkit.evaluation.runner import evaluate
 
@@ -68,6 +68,11 @@ def _degradation(d: DataConfig) -> str | MixedDegradation:
 
 def _dataset(config: TrainConfig, paths: DataPaths, scales: list[int], in_channels: int) -> TrainPatches:
     d = config.data
+    if d.kind != "patches":
+        if d.kind not in DATASETS:
+            known = ", ".join(["patches", *DATASETS.names()])
+            raise SrkitError(f"unknown data.kind {d.kind!r}; available: {known} (faces needs srkit.face)")
+        return DATASETS.get(d.kind)(config, paths, scales, in_channels)
     unpaired: dict[str, Any] = {}
     if paths.unpaired_lr is not None:  # batches also carry real_lr patches (unpaired recipes)
         unpaired["real_lr_folders"] = [p.path for p in paths.unpaired_lr]

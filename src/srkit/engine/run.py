@@ -65,6 +65,18 @@ def register_recipe(name: str, factory: RecipeFactory) -> None:
     RECIPES.register(name, factory)
 
 
+DatasetFactory = Callable[[TrainConfig, DataPaths, list[int], int], Any]
+DATASETS: Registry[DatasetFactory] = Registry("data kind")
+
+
+def register_dataset(kind: str, factory: DatasetFactory) -> None:
+    """Make ``data.kind: kind`` in a training config draw its batches from ``factory(config, paths, scales,
+    in_channels)``: a dataset whose item ``k`` is batch ``k`` (a dict with ``lr``, ``hr``, ``scale`` and whatever
+    its recipe reads), made from ``(config.seed, k)`` alone, with ``with_scales`` and ``with_shard`` as
+    :class:`srkit.data.TrainPatches` has them (packages above the engine, e.g. ``srkit.face``, register theirs)."""
+    DATASETS.register(kind, factory)
+
+
 def init_weights(model: nn.Module, source: str) -> list[str]:
     """Load the weights of ``source`` (a shipped model name or a checkpoint file srkit reads) into ``model``, to
     fine-tune it. Every tensor must be there with its shape, except a convolution that takes more input channels
@@ -292,8 +304,9 @@ class Run:
         if self.config.channels_last:
             lr_img = lr_img.contiguous(memory_format=torch.channels_last)
         inputs = {"lr": lr_img, "hr": hr_img, "scale": batch["scale"], "step": step}  # step: for staged recipes
-        if "real_lr" in batch:  # unpaired data: real LR patches of other images (config.data.unpaired_lr)
-            inputs["real_lr"] = batch["real_lr"].to(self.dev)
+        for key, value in batch.items():  # what else the data kind gives its recipe (real_lr, face priors, ...)
+            if key not in inputs and isinstance(value, torch.Tensor):
+                inputs[key] = value.to(self.dev)
         updates = self.recipe.training_step(inputs, self.nets)
         values: dict[str, float] = {}
         frozen: list[torch.Tensor] = []

@@ -60,12 +60,13 @@ from srkit._core.errors import SrkitError
 from srkit.archs import load_state
 from srkit.engine.checkpoint import load_checkpoint
 from srkit.engine.config import TrainConfig, config_from_dict
+from srkit.engine.options import Option, non_negative, parse_options, positive
 from srkit.engine.recipes import MODEL, Player, Updates
 from srkit.engine.run import build_network, register_recipe
 from srkit.losses import GANLoss, l1_loss, mse_loss, total_variation
 from srkit.unsupervised._cincgan_nets import CinCGANDiscriminator, CinCGANGenerators
 from srkit.unsupervised._frequency import FrequencySplit
-from srkit.unsupervised._recipe_options import Option, adam, non_negative, parse_options, positive, unpaired_scale
+from srkit.unsupervised._recipe_options import adam, unpaired_scale
 
 __all__ = ["CINCGAN_OPTIONS", "CinCGANNet", "CinCGANRecipe", "cincgan_recipe", "load_cincgan"]
 

@@ -55,11 +55,12 @@ from torch import nn
 from srkit._core.cards import ModelCard, call_model
 from srkit._core.errors import SrkitError
 from srkit.engine.config import TrainConfig
+from srkit.engine.options import Option, non_negative, parse_options, positive
 from srkit.engine.recipes import MODEL, Player, Updates
 from srkit.engine.run import register_recipe
 from srkit.losses import GANLoss, mse_loss
 from srkit.unsupervised._frequency import FrequencySplit
-from srkit.unsupervised._recipe_options import Option, adam, non_negative, parse_options, positive, unpaired_scale
+from srkit.unsupervised._recipe_options import adam, unpaired_scale
 from srkit.unsupervised._two_step_nets import H2LGenerator, SNResNetDiscriminator
 
 __all__ = ["TWO_STEP_OPTIONS", "TwoStepRecipe", "two_step_recipe"]
