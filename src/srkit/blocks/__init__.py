@@ -20,6 +20,7 @@ from srkit.blocks.common import (
 from srkit.blocks.conv import IMDB, CascadingBlock, CCALayer, DilatedConvBlock, EResidualBlock, ResidualBlock
 from srkit.blocks.dense import RDB, RRDB, DenseBlock, ResidualDenseBlock
 from srkit.blocks.feedback import FeedbackBlock, FeedbackLoop
+from srkit.blocks.hourglass import Hourglass
 from srkit.blocks.multipath import MSRB, MultiPathGlobal, ScaleSpecific
 from srkit.blocks.projection import DownProjection, LaplacianStep, UpProjection
 from srkit.blocks.pyramid import PyramidPooling
@@ -104,6 +105,7 @@ __all__ = [
     "FeedbackBlock",
     "FeedbackLoop",
     "GlobalResidual",
+    "Hourglass",
     "InterpolationUpsample",
     "LaplacianStep",
     "MeanShift",
