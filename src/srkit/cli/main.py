@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, blindset, dip, dpsr, export, kernel, models, train, unpairedset, upscale, zssr
+from srkit.cli import bench, blindset, dip, dpsr, export, face, kernel, models, train, unpairedset, upscale, zssr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     unpairedset.add_parser(sub)
     models.add_parser(sub)
     dip.add_parser(sub)
+    face.add_parser(sub)
     dpsr.add_parser(sub)
     kernel.add_parser(sub)
     zssr.add_parser(sub)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import srkit
+import srkit.face  # registers data kind faces and recipe face_prior
 import srkit.unsupervised  # registers the unpaired recipes (two_step, cincgan)
 from srkit.data.paths import resolve_data_path
 

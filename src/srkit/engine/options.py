@@ -30,19 +30,22 @@ def non_negative(kind: type, default: Any) -> Option:
     return Option(default, kind, ">= 0", lambda v: v >= 0)
 
 
-def parse_options(recipe: str, given: Mapping[str, Any], spec: Mapping[str, Option]) -> dict[str, Any]:
-    """``given`` (a config's ``recipe_options``) checked against ``spec``, defaults filled in.
+def parse_options(
+    recipe: str, given: Mapping[str, Any], spec: Mapping[str, Option], *, section: str = "recipe_options"
+) -> dict[str, Any]:
+    """``given`` (a config's ``recipe_options``, or the ``section`` named) checked against ``spec``, defaults filled
+    in; ``recipe`` names whose options they are in the messages (a recipe, or e.g. ``data.kind faces``).
 
     Raises:
         SrkitError: an unknown key, a value of the wrong type, or out of range (one line naming the key).
     """
     unknown = sorted(set(given) - set(spec))
     if unknown:
-        raise SrkitError(f"recipe {recipe}: unknown recipe_options {unknown}; known: {', '.join(spec)}")
+        raise SrkitError(f"{_owner(recipe, section)}: unknown {section} {unknown}; known: {', '.join(spec)}")
     out = {}
     for key, option in spec.items():
         value = given.get(key, option.default)
-        where = f"recipe {recipe}: recipe_options.{key}"
+        where = f"{_owner(recipe, section)}: {section}.{key}"
         if option.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) != (option.kind is bool) or not isinstance(value, option.kind):
@@ -55,3 +58,7 @@ def parse_options(recipe: str, given: Mapping[str, Any], spec: Mapping[str, Opti
             raise SrkitError(f"{where} must be {option.rule}, got {value!r}")
         out[key] = value
     return out
+
+
+def _owner(name: str, section: str) -> str:
+    return f"recipe {name}" if section == "recipe_options" else name
