@@ -6,8 +6,13 @@ every scale the model serves, under the standard protocol (EVALUATION.md: MATLAB
 scale, SR rounded to uint8); the scores, the recipe, the data, the steps, the wall time and the hardware are stored
 in the safetensors metadata (``card.training`` once loaded).
 
+A face model (``fsrnet``, ``fsrnet_generic``: one file per scale) is scored instead on the held-out faces of
+``--faces`` (Helen_train_128's validation split, ``srkit.face.evaluate``): PSNR/SSIM on Y (shave = scale) and the
+landmark error of its outputs.
+
 Run: python scripts/ship_weights.py runs/srkit_fast --name srkit_fast [--data ../shared/data/bench]
      --hardware "2-core AMD EPYC CPU, fp32" [--out src/srkit/assets/weights/srkit_fast.safetensors]
+     python scripts/ship_weights.py runs/face/fsrnet_x8 --name srkit_face_x8 --hardware "..."
      python scripts/ship_weights.py --rescore srkit_fast     # re-measure a shipped file, same tensors
 """
 
@@ -58,9 +63,28 @@ def _scores(
     return scores
 
 
+FACE_ARCHS = ("fsrnet", "fsrnet_generic")
+
+
+def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:
+    """``{"Helen val x8": "26.01 dB / 0.7712", "Helen val x8 landmark NME": "0.0712"}`` on the held-out faces."""
+    from srkit.face.evaluate import evaluate_faces, face_model_method
+
+    scale = int(model.scale)
+    rows, _ = evaluate_faces(faces, scale, {name: face_model_method(model=model)})
+    row = rows[-1]
+    key = f"{faces.name.split('_')[0]} val x{scale}"
+    scores = {key: f"{row.psnr:.2f} dB / {row.ssim:.4f}", f"{key} landmark NME": f"{row.nme:.4f}"}
+    for k, v in scores.items():
+        print(f"{k}: {v}")
+    return scores
+
+
 def _lr_note(config: srkit.TrainConfig) -> str:
     """How the recipe made its LR patches, in a few words."""
     d = config.data
+    if d.kind == "faces":
+        return "whole aligned faces, training split; LR by MATLAB bicubic; priors from the landmarks"
     if d.degradation_mix:
         mix = ", ".join(f"{k} {v:g}" for k, v in d.degradation_mix.items())
         return f"LR on the fly by a mixture of degradations per patch ({mix})"
@@ -98,6 +122,12 @@ def main() -> None:
     parser.add_argument("--rescore", choices=sorted(set(SHIPPED) - {"srkit_net"}), help="re-measure a shipped file")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "bench")
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14"])
+    parser.add_argument(
+        "--faces",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "face" / "Helen_train_128",
+        help="aligned faces with landmarks whose validation split scores a face model",
+    )
     parser.add_argument("--hardware", help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
     parser.add_argument(
         "--real-world",
@@ -120,15 +150,19 @@ def main() -> None:
         raise SystemExit(f"{args.run} trained {config.model.name}, not {arch}")
     recipe = Path(config.output).name
     recipe_file = next(
-        (p for p in sorted((ROOT / "configs" / "srkit").glob("*.yaml")) if f"output: {config.output}" in p.read_text()),
+        (p for p in sorted((ROOT / "configs").glob("*/*.yaml")) if f"output: {config.output}\n" in p.read_text()),
         None,
     )
     steps = config.steps
     training = {
         "recipe": (str(recipe_file.relative_to(ROOT)) if recipe_file else recipe) + REPO_NOTE,
         "data": ", ".join(Path(t).name for t in config.data.train)
-        + f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} LR patches, "
-        f"batch {config.data.batch_size}, scales {config.data.scales})",
+        + (
+            f" ({_lr_note(config)}, batch {config.data.batch_size}, x{config.model.scale})"
+            if config.data.kind == "faces"
+            else f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} LR patches, "
+            f"batch {config.data.batch_size}, scales {config.data.scales})"
+        ),
         "steps": str(steps),
         "wall_time": f"{_wall_seconds(args.run) / 60:.0f} min",
         "hardware": args.hardware,
@@ -143,9 +177,18 @@ def main() -> None:
                 f"{config.loss.pixel_weight:g} x {config.loss.pixel} + {config.loss.perceptual_weight:g} x content + "
                 f"{config.loss.gan_weight:g} x {config.loss.gan} GAN ({config.loss.discriminator})"
             )
-    training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
+    face = arch in FACE_ARCHS
+    if face:
+        training["recipe"] = training["recipe"].replace(REPO_NOTE, f" (recipe {config.recipe})" + REPO_NOTE)
+        training["evaluated"] = training["evaluated"].split(", srkit bench")[0] + (
+            ", scripts/ship_weights.py (srkit.face.evaluate: held-out Helen faces, MATLAB bicubic LR, "
+            "Y channel, shave = scale; landmark NME by srkit.face.landmarks)"
+        )
+        training.update(_face_scores(model, args.name, args.faces))
+    else:
+        training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
     out = args.out or weights_dir() / filename
-    save_shipped(out, model.state_dict(), training, arch=arch)
+    save_shipped(out, model.state_dict(), training, arch=arch, scale=int(model.scale) if face else None)
     print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
 
 

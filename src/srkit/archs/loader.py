@@ -15,7 +15,7 @@ from srkit._core.errors import SrkitError
 from srkit.archs._registry import MODELS, build_model
 from srkit.archs.checkpoint import Detection, load_state, read_state_dict
 from srkit.archs.community import load_community
-from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED, shipped_card_entries, shipped_path
+from srkit.archs.shipped import DEFAULT_MODEL, SHIPPED, shipped_card_entries, shipped_path, shipped_scale
 
 # Every format of every paper file (their DETECTIONS, gathered in srkit/archs/__init__.py); order does not matter.
 DETECTIONS: list[Detection] = []
@@ -184,9 +184,10 @@ def _load_shipped(name: str, *, scale: int | None, device: str) -> nn.Module:
     assert path is not None
     arch = SHIPPED[name][0]
     card = MODELS.get(arch).card
-    if scale is not None and scale not in card.scales:
-        raise SrkitError(f"{name!r} serves scales {', '.join(map(str, card.scales))}, not {scale}")
-    model = build_model(arch, scale=scale if scale is not None else card.default_scale())
+    served = (fixed,) if (fixed := shipped_scale(path)) is not None else card.scales
+    if scale is not None and scale not in served:
+        raise SrkitError(f"{name!r} serves scales {', '.join(map(str, served))}, not {scale}")
+    model = build_model(arch, scale=scale if scale is not None else fixed or card.default_scale())
     load_state(model, read_state_dict(path), source=str(path))
     card = card_of(model)
     notes = card.notes.replace(f"srkit.load_model('{DEFAULT_MODEL}')", f"srkit.load_model('{name}')")

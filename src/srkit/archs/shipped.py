@@ -73,6 +73,13 @@ def shipped_path(name: str) -> Path | None:
     return path
 
 
+def shipped_scale(path: str | os.PathLike[str]) -> int | None:
+    """The one scale a shipped weights file serves (``srkit_scale`` in its metadata), None if it does not say."""
+    with safe_open(str(path), framework="pt") as f:
+        value = (f.metadata() or {}).get("srkit_scale")
+    return int(value) if value is not None else None
+
+
 def shipped_card_entries(path: str | os.PathLike[str]) -> dict[str, str]:
     """The ``training`` entries stored in a shipped weights file's metadata (empty if it has none)."""
     with safe_open(str(path), framework="pt") as f:
@@ -85,11 +92,19 @@ def shipped_card_entries(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def save_shipped(
-    path: str | os.PathLike[str], state: dict[str, torch.Tensor], training: dict[str, str], *, arch: str
+    path: str | os.PathLike[str],
+    state: dict[str, torch.Tensor],
+    training: dict[str, str],
+    *,
+    arch: str,
+    scale: int | None = None,
 ) -> None:
     """Write weights for shipping: float32 tensors, ``srkit_arch`` and the ``training`` card entries in the
-    safetensors metadata, atomically."""
+    safetensors metadata, atomically; ``scale`` for weights that serve one scale of a several-scale architecture
+    (``srkit_scale``: the face models, one file per scale)."""
     tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items()}
     meta = {"srkit_arch": arch, "srkit_training": json.dumps(training, sort_keys=True)}
+    if scale is not None:
+        meta["srkit_scale"] = str(scale)
     with atomic_path(Path(path), overwrite=True) as tmp:
         save_file(tensors, str(tmp), metadata=meta)

@@ -78,8 +78,11 @@ def run(args: argparse.Namespace) -> int:
             else:
                 sizes = ", ".join(f"{f.side:.0f}" for f in restored) or "none"
                 summary = f"{len(faces)} face(s) found, {len(restored)} restored (aligned crops of {sizes} px)"
-                if len(restored) < len(faces):
-                    summary += f"; {len(faces) - len(restored)} too large for the face model, left to {args.upscaler}"
+                large = sum(f.side > MAX_ENLARGE * FACE_SIZE / args.scale for f in faces)
+                if large:
+                    summary += f"; {large} too large for the face model, left to {args.upscaler}"
+                if len(faces) - len(restored) - large:
+                    summary += f"; {len(faces) - len(restored) - large} not shaped like a face, left alone"
     except SrkitError as err:
         raise SrkitError(f"{src}: {err}") from None
     if picture.channels in (1, 2):  # back to gray, as the input was

@@ -11,7 +11,8 @@ detector finds (the cascade bundled in the ``opencv`` wheel: ``pip install 'srki
    1 over the face, falling smoothly to exactly 0 before the crop's border), so no seam shows.
 
 Faces much larger than the model's input (over 1.5 times: ``MAX_ENLARGE``) are left to the default model, which
-then has the detail it needs; the summary says so.
+then has the detail it needs, and so are detections whose landmarks do not form a face's shape (``MAX_FIT``: the
+detector's false alarms); the summary says so.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from srkit.inference import upscale
 
 MAX_ENLARGE = 1.5
 """A face whose aligned crop is over 1.5x the model's input side is upscaled by the default model instead."""
+MAX_FIT = 0.2
+"""A detection whose landmarks fit the mean face shape worse than this (:attr:`FaceResult.fit`) is not restored:
+the detector's false alarms (hands, textures) give scattered landmarks, and restoring them would paint a face."""
 CROP_FACTOR = 1.3
 """The first crop's side, in Haar detection boxes (the training faces: 1.3x the landmarks' bounding box)."""
 
@@ -41,12 +45,15 @@ class FaceResult:
         box: the detection ``(x, y, w, h)`` in the input photo's pixels.
         side: the aligned crop's side in input pixels (the model's input is ``128 / scale``).
         landmarks: the 68 landmarks ``(68, 2)`` in input pixels.
-        restored: whether the face model restored it (False: too large, left to the default model).
+        fit: how far the landmarks are from a face's shape after alignment: their RMS distance to the mean shape
+            over its outer-eye-corner distance (true faces about 0.05-0.1; see :data:`MAX_FIT`).
+        restored: whether the face model restored it (False: too large, or not shaped like a face).
     """
 
     box: tuple[int, int, int, int]
     side: float
     landmarks: np.ndarray
+    fit: float
     restored: bool
 
 
@@ -201,8 +208,10 @@ def upscale_with_faces(
         photo_pts = _apply(_invert(firsts[i]), points[i])
         to_frame = similarity(photo_pts, frame)  # photo -> aligned 128x128 frame
         crop_side = FACE_SIZE / float(np.sqrt(abs(np.linalg.det(to_frame[:, :2]))))
-        restored = crop_side <= MAX_ENLARGE * side
-        results.append(FaceResult(box, crop_side, photo_pts.astype(np.float32), restored))
+        residual = _apply(to_frame, photo_pts) - frame
+        fit = float(np.sqrt((residual**2).sum(axis=1).mean()) / np.linalg.norm(frame[36] - frame[45]))
+        restored = crop_side <= MAX_ENLARGE * side and fit <= MAX_FIT
+        results.append(FaceResult(box, crop_side, photo_pts.astype(np.float32), fit, restored))
         if restored:
             aligned.append(imresize(_warp(cv2, rgb, to_frame, (FACE_SIZE, FACE_SIZE)), size=(side, side)))
             to_frames.append(to_frame)
