@@ -195,37 +195,32 @@ _NOTES = (
     "docstring lists the differences), so the paper's parameter count does not apply."
 )
 
+
+def _card(name: str, paper: str, params: int, notes: str) -> ModelCard:
+    return ModelCard(
+        name=name,
+        arch="FSRNet",
+        paper=paper,
+        scales=(4, 8),
+        min_size=4,
+        multiple_of=4,
+        forward_all="hr",
+        tiling=False,
+        float32_io=True,
+        params={4: params, 8: params},
+        notes=notes,
+    )
+
+
 ZOO: list[tuple[Builder, ModelCard]] = [
-    (
-        fsrnet,
-        ModelCard(
-            name="fsrnet",
-            arch="FSRNet",
-            paper=PAPER,
-            scales=(4, 8),
-            min_size=4,
-            multiple_of=4,
-            forward_all="hr",
-            tiling=False,
-            float32_io=True,
-            params={4: 448_099, 8: 448_099},
-            notes=_NOTES,
-        ),
-    ),
+    (fsrnet, _card("fsrnet", PAPER, 448_099, _NOTES)),
     (
         fsrnet_generic,
-        ModelCard(
-            name="fsrnet_generic",
-            arch="FSRNet",
-            paper=PAPER + " (its ablation without priors)",
-            scales=(4, 8),
-            min_size=4,
-            multiple_of=4,
-            forward_all="hr",
-            tiling=False,
-            float32_io=True,
-            params={4: 455_224, 8: 455_224},
-            notes=_NOTES + " Without the prior estimation network: the generic model of the same size.",
+        _card(
+            "fsrnet_generic",
+            PAPER + " (its ablation without priors)",
+            455_224,
+            _NOTES + " Without the prior estimation network: the generic model of the same size.",
         ),
     ),
 ]
