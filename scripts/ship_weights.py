@@ -68,10 +68,12 @@ FACE_ARCHS = ("fsrnet", "fsrnet_generic")
 
 def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:
     """``{"Helen val x8": "26.01 dB / 0.7712", "Helen val x8 landmark NME": "0.0712"}`` on the held-out faces."""
+    from srkit.face.api import LANDMARK_MODEL
     from srkit.face.evaluate import evaluate_faces, face_model_method
 
     scale = int(model.scale)
-    rows, _ = evaluate_faces(faces, scale, {name: face_model_method(model=model)})
+    marker = model if name == LANDMARK_MODEL else None  # the landmark estimator is this model's prior network
+    rows, _ = evaluate_faces(faces, scale, {name: face_model_method(model=model)}, landmark_model=marker)
     row = rows[-1]
     key = f"{faces.name.split('_')[0]} val x{scale}"
     scores = {key: f"{row.psnr:.2f} dB / {row.ssim:.4f}", f"{key} landmark NME": f"{row.nme:.4f}"}

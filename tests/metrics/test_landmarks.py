@@ -12,7 +12,7 @@ def test_nme_is_the_mean_error_over_the_outer_eye_corner_distance() -> None:
     rng = np.random.default_rng(0)
     truth = rng.random((3, 68, 2)) * 100
     assert np.allclose(nme(truth, truth), 0)
-    moved = truth + [3.0, 4.0]  # every point 5 px off
+    moved = truth + np.array([3.0, 4.0])  # every point 5 px off
     iod = np.linalg.norm(truth[:, 36] - truth[:, 45], axis=1)
     assert np.allclose(nme(moved, truth), 5 / iod)
     assert np.allclose(nme(2 * moved, 2 * truth), nme(moved, truth))  # the same error on a face twice the size

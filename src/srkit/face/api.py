@@ -34,8 +34,8 @@ FACE_MODELS = {4: "srkit_face_x4", 8: "srkit_face_x8"}
 """The shipped FSRNet weights per scale."""
 GENERIC_MODELS = {4: "srkit_face_generic_x4", 8: "srkit_face_generic_x8"}
 """The shipped same-size generic models (the comparison that shows what the priors buy)."""
-LANDMARK_MODEL = FACE_MODELS[4]
-"""Whose prior estimation network :func:`landmarks` runs (docs/face.md: its error on sharp faces is the lower)."""
+LANDMARK_MODEL = FACE_MODELS[8]
+"""Whose prior estimation network :func:`landmarks` runs: the x8 FSRNet's, trained the longest (docs/face.md)."""
 
 ModelArg = nn.Module | str | os.PathLike[str] | None
 
@@ -129,7 +129,7 @@ def hallucinate(face: np.ndarray, scale: int = 8, *, generic: bool = False, mode
 
 def landmarks(face: np.ndarray, *, model: ModelArg = None) -> np.ndarray:
     """The 68 landmarks ``(68, 2)`` (x, y in the face's pixels, 300-W order) of an aligned face of any size: the
-    face resized to 128x128, through the prior estimation network of the x4 FSRNet (or ``model``'s).
+    face resized to 128x128, through the prior estimation network of the x8 FSRNet (or ``model``'s).
 
     Raises:
         SrkitError: not a uint8 RGB (or gray) image, or a model without the prior branch.
