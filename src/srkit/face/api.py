@@ -94,12 +94,19 @@ def _to_uint8(x: torch.Tensor) -> np.ndarray:
 
 
 def hallucinate_all(
-    faces: list[np.ndarray], scale: int = 8, *, generic: bool = False, model: ModelArg = None
+    faces: list[np.ndarray],
+    scale: int = 8,
+    *,
+    generic: bool = False,
+    model: ModelArg = None,
+    mirror: bool = False,
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Restore several aligned LR faces at once; returns the 128x128 faces and, for FSRNet, each face's 68
     landmarks estimated on the way ``(N, 68, 2)`` in 128x128 pixels (None for the generic model).
 
-    Each face is resized to ``128 / scale`` pixels first (MATLAB bicubic) if it is not that size.
+    Each face is resized to ``128 / scale`` pixels first (MATLAB bicubic) if it is not that size. With ``mirror``,
+    each face is also restored mirrored, and the two results (the second mirrored back) are averaged: a
+    self-ensemble over the one symmetry a face has (twice the time; the landmarks are those of the face as given).
     """
     side = FACE_SIZE // check_scale(scale)
     if not faces:
@@ -109,21 +116,26 @@ def hallucinate_all(
     priors = getattr(net, "forward_priors", None)
     with torch.inference_mode():
         out: dict[str, Any] = priors(x) if callable(priors) else {"fine": net(x)}
+        if mirror:
+            flipped = priors(x.flip(-1))["fine"] if callable(priors) else net(x.flip(-1))
+            out["fine"] = (out["fine"] + flipped.flip(-1)) / 2
     points = None
     if "heatmaps" in out:
         points = from_half(landmarks_from_heatmaps(heatmap_peaks(out["heatmaps"]))).numpy()
     return list(_to_uint8(out["fine"])), points
 
 
-def hallucinate(face: np.ndarray, scale: int = 8, *, generic: bool = False, model: ModelArg = None) -> np.ndarray:
+def hallucinate(
+    face: np.ndarray, scale: int = 8, *, generic: bool = False, model: ModelArg = None, mirror: bool = False
+) -> np.ndarray:
     """The 128x128 face restored from an aligned LR face ``(H, W, 3)`` uint8 (16x16 at x8, 32x32 at x4; other
-    sizes are resized to that first).
+    sizes are resized to that first); ``mirror``: the mirror self-ensemble (:func:`hallucinate_all`).
 
     Example:
         >>> hallucinate(np.zeros((16, 16, 3), np.uint8), 8).shape  # doctest: +SKIP
         (128, 128, 3)
     """
-    (restored,), _ = hallucinate_all([face], scale, generic=generic, model=model)
+    (restored,), _ = hallucinate_all([face], scale, generic=generic, model=model, mirror=mirror)
     return restored
 
 

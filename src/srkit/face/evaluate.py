@@ -42,13 +42,14 @@ def bicubic(faces: list[np.ndarray], scale: int) -> list[np.ndarray]:
     return [imresize(f, scale) for f in faces]
 
 
-def face_model_method(*, generic: bool = False, model: ModelArg = None) -> Method:
-    """A method that runs a face model (the shipped FSRNet, or the generic one, or ``model``)."""
+def face_model_method(*, generic: bool = False, model: ModelArg = None, mirror: bool = False) -> Method:
+    """A method that runs a face model (the shipped FSRNet, or the generic one, or ``model``; ``mirror``: with the
+    mirror self-ensemble)."""
 
     def run(faces: list[np.ndarray], scale: int) -> list[np.ndarray]:
         out: list[np.ndarray] = []
         for i in range(0, len(faces), 16):
-            out += hallucinate_all(faces[i : i + 16], scale, generic=generic, model=model)[0]
+            out += hallucinate_all(faces[i : i + 16], scale, generic=generic, model=model, mirror=mirror)[0]
         return out
 
     return run

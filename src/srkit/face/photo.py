@@ -202,6 +202,7 @@ def upscale_with_faces(
     model: ModelArg = None,
     upscaler: str = "srkit",
     min_face: int = 12,
+    mirror: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, list[FaceResult]]:
     """Upscale a photo by ``scale`` (4 or 8): the default model everywhere, faces restored by the face model.
@@ -212,6 +213,7 @@ def upscale_with_faces(
         model: the face model (default: the shipped FSRNet of that scale).
         upscaler: the model for the rest of the photo (a shipped name or weights file).
         min_face: the smallest face side (pixels) the detector looks for.
+        mirror: restore each face also mirrored and average (self-ensemble, :func:`srkit.face.hallucinate_all`).
         on_step: called with a short description of each stage (progress).
 
     Returns:
@@ -236,7 +238,7 @@ def upscale_with_faces(
             aligned.append(imresize(_warp(cv2, rgb, found.to_frame, (FACE_SIZE, FACE_SIZE)), size=(side, side)))
             to_frames.append(found.to_frame)
     note(f"restoring {len(aligned)} face(s)")
-    faces, _ = hallucinate_all(aligned, scale, model=model)
+    faces, _ = hallucinate_all(aligned, scale, model=model, mirror=mirror)
     mask = feather_mask()
     for face, to_frame in zip(faces, to_frames, strict=True):
         to_out = _invert(to_frame) * scale  # frame -> photo -> output pixels (centres: q = s * p + (s - 1) / 2)
