@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 import srkit
 import srkit.engine.run
 from srkit import SrkitError
-from srkit.engine import config_from_dict, config_to_dict, train
+from srkit.engine import config_from_dict, config_to_dict, load_checkpoint, train
 from srkit.face.train import heatmap_divergence
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -99,3 +99,12 @@ def test_config_errors_are_one_line(faces: Path, tmp_path: Path, changes: dict, 
     with pytest.raises(SrkitError, match=re.escape(message)):
         train(config, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_fsrgan_adds_a_discriminator_player(faces: Path, tmp_path: Path) -> None:
+    gan = {"gan": "vanilla", "discriminator": "unet_discriminator", "discriminator_options": {"n_feats": 8}}
+    config = _config(faces, tmp_path / "gan", loss={**gan, "perceptual_weight": 0.1, "gan_weight": 0.01})
+    result = train(config, progress=False)
+    assert torch.isfinite(torch.tensor(result.loss))
+    state = load_checkpoint(tmp_path / "gan" / "latest.pt")
+    assert set(state["modules"]) == {"model", "discriminator"}

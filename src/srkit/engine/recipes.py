@@ -176,13 +176,74 @@ class NoiseMapRecipe(SupervisedRecipe):
         yield MODEL, {"loss": loss, "pixel_last": loss.detach()}
 
 
-class GANRecipe(SupervisedRecipe):
-    """Adversarial training (SRGAN, ESRGAN) with two players: each step first updates the discriminator on
-    (HR, detached SR), then the generator on ``pixel_weight * pixel + perceptual_weight * content + gan_weight *
-    adversarial`` through the updated, frozen discriminator.
+class Adversary:
+    """The adversarial part of a GAN step, for any recipe: a discriminator player, its loss on (HR, detached SR),
+    and the generator's extra terms ``perceptual_weight * content + gan_weight * adversarial`` through it.
 
     The adversarial losses are computed over the whole batch of all processes (the logits are gathered), so a
     relativistic loss's batch means are those of one process and N processes train like one.
+
+    Args:
+        discriminator: image -> realness logits (``srkit.archs.build_discriminator``).
+        kind: adversarial loss (``vanilla``, ``lsgan``, ``hinge``, ``wgan``, ``ragan``).
+        perceptual_weight: weight of the content loss on ``feature_net`` features (0: none).
+        gan_weight: weight of the generator's adversarial loss.
+        feature_net: feature network of the content loss (default: srkit's fixed random features).
+        d_lr: the discriminator's learning rate (Adam, betas 0.9/0.99, constant).
+        device: where the content loss's network lives (the model's device).
+    """
+
+    NAME = "discriminator"
+
+    def __init__(
+        self,
+        discriminator: nn.Module,
+        *,
+        kind: str = "ragan",
+        perceptual_weight: float = 1.0,
+        gan_weight: float = 5e-3,
+        feature_net: Any = None,
+        d_lr: float = 1e-4,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        from srkit.losses import GANLoss, PerceptualLoss
+
+        d_optimizer = functools.partial(torch.optim.Adam, lr=d_lr, betas=(0.9, 0.99))
+        self.player = Player(self.NAME, discriminator, d_optimizer, scheduled=False)
+        self.gan = GANLoss(kind=kind)  # type: ignore[arg-type]
+        self.perceptual = (
+            PerceptualLoss(
+                layers={name: 1.0 for name in feature_net.layers} if feature_net else {"relu4": 1.0},
+                feature_net=feature_net,
+            ).to(device)
+            if perceptual_weight
+            else None
+        )
+        self.weights = (perceptual_weight, gan_weight)
+
+    def discriminator_loss(self, nets: Mapping[str, nn.Module], hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+        """The discriminator's loss on real ``hr`` and detached ``sr``."""
+        d = nets[self.NAME]
+        return self.gan.discriminator_loss(gather(d(hr)), gather(d(sr.detach())))
+
+    def generator_terms(
+        self, nets: Mapping[str, nn.Module], hr: torch.Tensor, sr: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(weighted content + adversarial terms, the adversarial loss alone)`` for the generator."""
+        d = nets[self.NAME]
+        real = gather(d(hr)).detach()
+        g_adv = self.gan.generator_loss(gather(d(sr)), real)
+        w_perc, w_gan = self.weights
+        extra = w_gan * g_adv
+        if self.perceptual is not None:
+            extra = extra + w_perc * self.perceptual(sr.float(), hr.float())
+        return extra, g_adv
+
+
+class GANRecipe(SupervisedRecipe):
+    """Adversarial training (SRGAN, ESRGAN) with two players: each step first updates the discriminator on
+    (HR, detached SR), then the generator on ``pixel_weight * pixel + perceptual_weight * content + gan_weight *
+    adversarial`` through the updated, frozen discriminator (:class:`Adversary`).
 
     Args:
         model: the generator.
@@ -213,32 +274,25 @@ class GANRecipe(SupervisedRecipe):
         d_lr: float = 1e-4,
     ) -> None:
         super().__init__(model, card=card, pixel=pixel, optimizer=optimizer)
-        from srkit.losses import GANLoss, PerceptualLoss
-
-        d_optimizer = functools.partial(torch.optim.Adam, lr=d_lr, betas=(0.9, 0.99))
-        self.players = (Player("discriminator", discriminator, d_optimizer, scheduled=False), *self.players)
-        self.gan = GANLoss(kind=kind)  # type: ignore[arg-type]
-        self.perceptual = (
-            PerceptualLoss(
-                layers={name: 1.0 for name in feature_net.layers} if feature_net else {"relu4": 1.0},
-                feature_net=feature_net,
-            ).to(next(model.parameters()).device)  # the loss network lives where the model does
-            if perceptual_weight
-            else None
+        device = next(model.parameters()).device  # the loss network lives where the model does
+        self.adversary = Adversary(
+            discriminator,
+            kind=kind,
+            perceptual_weight=perceptual_weight,
+            gan_weight=gan_weight,
+            feature_net=feature_net,
+            d_lr=d_lr,
+            device=device,
         )
-        self.weights = (pixel_weight, perceptual_weight, gan_weight)
+        self.players = (self.adversary.player, *self.players)
+        self.pixel_weight = pixel_weight
 
     def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
         lr, hr, scale = batch["lr"], batch["hr"], int(batch["scale"])
         sr = self._forward(nets[MODEL], lr, scale)[-1]
-        d = nets["discriminator"]
-        d_loss = self.gan.discriminator_loss(gather(d(hr)), gather(d(sr.detach())))
+        d_loss = self.adversary.discriminator_loss(nets, hr, sr)
         yield "discriminator", {"loss": d_loss}
-        real = gather(d(hr)).detach()
-        g_adv = self.gan.generator_loss(gather(d(sr)), real)
+        extra, g_adv = self.adversary.generator_terms(nets, hr, sr)
         pixel = self.loss(sr.float(), hr.float())
-        w_pix, w_perc, w_gan = self.weights
-        total = w_pix * pixel + w_gan * g_adv
-        if self.perceptual is not None:
-            total = total + w_perc * self.perceptual(sr.float(), hr.float())
+        total = self.pixel_weight * pixel + extra
         yield MODEL, {"loss": total, "pixel_last": pixel.detach(), "d_loss": d_loss.detach(), "g_adv": g_adv.detach()}

@@ -13,6 +13,11 @@ FSRNet's paper has a trivial minimum near zero that a short CPU training does no
 maps stayed flat after 600 steps). The parsing term is the squared error summed over the 7 maps and averaged over
 pixels and faces. A model without the prior branch
 (``fsrnet_generic``) trains on the two pixel terms alone, so the generic model and FSRNet get the same recipe.
+
+With ``loss.gan`` set it is FSRGAN, the paper's adversarial variant: a discriminator player
+(``loss.discriminator``) is updated first on (HR, detached fine face), then the model's loss above gains
+``loss.perceptual_weight * content + loss.gan_weight * adversarial`` on the fine face
+(:class:`srkit.engine.recipes.Adversary`).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from srkit._core.errors import SrkitError
 from srkit.data.paths import DataPaths
 from srkit.engine.config import TrainConfig
 from srkit.engine.options import non_negative, parse_options, positive
-from srkit.engine.recipes import MODEL, Player, Updates, adamw
+from srkit.engine.recipes import MODEL, Adversary, Player, Updates, adamw
 from srkit.engine.run import register_dataset, register_recipe
 from srkit.face.data import FaceBatches
 from srkit.losses import get_criterion
@@ -69,6 +74,7 @@ class FacePriorRecipe:
         pixel: the pixel loss of the coarse and the fine face.
         heatmap_weight, parsing_weight: weights of the two prior terms.
         optimizer: the model's optimiser factory.
+        adversary: FSRGAN's discriminator and its loss terms (None: FSRNet).
     """
 
     def __init__(
@@ -80,18 +86,29 @@ class FacePriorRecipe:
         heatmap_weight: float = 0.05,
         parsing_weight: float = 0.1,
         optimizer: Any = None,
+        adversary: Adversary | None = None,
     ) -> None:
         if not hasattr(model, "forward_priors"):
             raise SrkitError(f"recipe face_prior trains FSRNet-style models (forward_priors); {card.name} is not one")
         self.loss, self.weights = get_criterion(pixel), (heatmap_weight, parsing_weight)
         self.players: tuple[Player, ...] = (Player(MODEL, model, optimizer or adamw(), runner=_Priors(model)),)
+        self.adversary = adversary
+        if adversary is not None:
+            self.players = (adversary.player, *self.players)
 
     def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
         hr = batch["hr"].float()
         out = nets[MODEL](batch["lr"])
+        if self.adversary is not None:
+            d_loss = self.adversary.discriminator_loss(nets, batch["hr"], out["fine"])
+            yield Adversary.NAME, {"loss": d_loss}
         coarse, fine = self.loss(out["coarse"].float(), hr), self.loss(out["fine"].float(), hr)
         total = coarse + fine
         losses = {"pixel_last": fine.detach(), "coarse": coarse.detach()}
+        if self.adversary is not None:
+            extra, g_adv = self.adversary.generator_terms(nets, batch["hr"], out["fine"])
+            total = total + extra
+            losses.update(g_adv=g_adv.detach(), d_loss=d_loss.detach())
         if "heatmaps" in out:
             heat = heatmap_divergence(out["heatmaps"], batch["heatmaps"])
             parse = _prior_error(out["parsing"], batch["parsing"])
@@ -105,12 +122,27 @@ def face_prior_recipe(config: TrainConfig, model: nn.Module, card: ModelCard, de
     if config.data.kind != "faces":
         raise SrkitError("recipe face_prior trains on faces with landmarks: set data.kind to faces")
     options = parse_options("face_prior", config.recipe_options, FACE_PRIOR_OPTIONS)
-    o = config.optim
+    o, loss = config.optim, config.loss
+    adversary = None
+    if loss.gan is not None:  # FSRGAN
+        from srkit.archs import build_discriminator
+        from srkit.losses import VGG19Features
+
+        adversary = Adversary(
+            build_discriminator(loss.discriminator, **loss.discriminator_options).to(device),
+            kind=loss.gan,
+            perceptual_weight=loss.perceptual_weight,
+            gan_weight=loss.gan_weight,
+            feature_net=VGG19Features(weights=loss.vgg_weights).to(device) if loss.vgg_weights else None,
+            d_lr=loss.d_lr,
+            device=device,
+        )
     return FacePriorRecipe(
         model,
         card=card,
-        pixel=config.loss.pixel,
+        pixel=loss.pixel,
         optimizer=adamw(o.lr, (o.betas[0], o.betas[1]), o.weight_decay),
+        adversary=adversary,
         **options,
     )
 
