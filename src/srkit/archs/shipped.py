@@ -30,6 +30,11 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "srkit_prior": ("srkit_prior", "srkit_prior.safetensors"),  # DPSR's prior (srkit.unsupervised.dpsr)
     "srkit_real": ("srkit_net", "srkit_real.safetensors"),  # real photos: synthetic real-world degradations, L1
     "srkit_real_gan": ("srkit_net", "srkit_real_gan.safetensors"),  # the same, perceptual (L1 + content + GAN)
+    # aligned faces (srkit.face, srkit face): FSRNet with facial priors, and the same-size generic model
+    "srkit_face_x8": ("fsrnet", "srkit_face_x8.safetensors"),
+    "srkit_face_x4": ("fsrnet", "srkit_face_x4.safetensors"),
+    "srkit_face_generic_x8": ("fsrnet_generic", "srkit_face_generic_x8.safetensors"),
+    "srkit_face_generic_x4": ("fsrnet_generic", "srkit_face_generic_x4.safetensors"),
 }
 
 
@@ -40,15 +45,20 @@ SUITS: dict[str, str] = {
     "srkit_real": "real photos: camera blur, sensor noise, JPEG artefacts; removes them and stays faithful",
     "srkit_real_gan": "real photos, when crisp textures matter more than fidelity: it invents plausible detail",
     "srkit_prior": "noisy bicubic-downscaled images of a known noise level (--noise), and DPSR's prior",
+    "srkit_face_x8": "aligned 16x16 faces only (x8); for faces in photos use srkit face",
+    "srkit_face_x4": "aligned 32x32 faces only (x4); for faces in photos use srkit face --scale 4",
+    "srkit_face_generic_x8": "the x8 face model without facial priors, for comparison (docs/face.md)",
+    "srkit_face_generic_x4": "the x4 face model without facial priors, for comparison (docs/face.md)",
 }
 
 
 def shipped_models() -> list[str]:
     """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``; ``srkit_prior``, DPSR's prior;
-    ``srkit_real`` and ``srkit_real_gan`` for real photos); ``srkit_net`` is another name of ``srkit``.
+    ``srkit_real`` and ``srkit_real_gan`` for real photos; the face models of ``srkit.face``); ``srkit_net`` is
+    another name of ``srkit``.
 
     Example:
-        >>> shipped_models()
+        >>> [n for n in shipped_models() if not n.startswith("srkit_face")]
         ['srkit', 'srkit_fast', 'srkit_prior', 'srkit_real', 'srkit_real_gan']
     """
     return sorted(n for n in SHIPPED if n != "srkit_net")

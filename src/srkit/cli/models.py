@@ -92,6 +92,10 @@ ROLES = {
     "srkit_prior": "DPSR's prior (noise map)",
     "srkit_real": "real photos, fidelity",
     "srkit_real_gan": "real photos, perceptual",
+    "srkit_face_x8": "aligned faces x8, FSRNet",
+    "srkit_face_x4": "aligned faces x4, FSRNet",
+    "srkit_face_generic_x8": "aligned faces x8, no priors",
+    "srkit_face_generic_x4": "aligned faces x4, no priors",
 }
 
 
@@ -101,15 +105,17 @@ def _print_shipped() -> None:
     rows = []
     for name in srkit.shipped_models():
         card = _card(name)
-        tier = ROLES.get(name, "")
+        faces = [f"{k} {v.split(' /')[0]}" for k, v in card.training.items() if k.startswith("Helen val")]
+        tier = "; ".join([ROLES.get(name, ""), *faces[:1]])  # a face model's score is on held-out faces
+        unscored = "-" if faces else "?"
         rows.append(
             (
                 name,
                 SHIPPED[name][0],
                 ",".join(f"x{s}" for s in card.scales),
                 _params(card).split("/")[0],
-                card.training.get("Set5 x4", "?"),
-                card.training.get("Set14 x4", "?"),
+                card.training.get("Set5 x4", unscored),
+                card.training.get("Set14 x4", unscored),
                 tier,
             )
         )
