@@ -179,7 +179,7 @@ def test_module_equals_function(make_pair: Any) -> None:
 
 
 def test_public_api() -> None:
-    assert set(srkit.metrics.__all__) == {"PSNR", "SSIM", "MSSSIM", "psnr", "ssim", "ms_ssim", "niqe"}
+    assert set(srkit.metrics.__all__) == {"PSNR", "SSIM", "MSSSIM", "psnr", "ssim", "ms_ssim", "niqe", "nme"}
 
 
 @pytest.mark.parametrize("module", ["srkit.metrics.psnr", "srkit.metrics.ssim"])
