@@ -26,11 +26,11 @@ def add_parser(sub: Any) -> None:
         description="Finds frontal faces (OpenCV's bundled Haar detector: pip install 'srkit[face]'), aligns each "
         "with its 68 estimated landmarks, restores it with srkit's face model (FSRNet with landmark and parsing "
         "priors, trained on Helen faces) and pastes it back with a feathered mask; the rest of the photo is "
-        "upscaled with srkit's default model. The face model restores small faces: up to "
-        f"{MAX_ENLARGE:g}x its input (16 px aligned crops at x8, 32 px at x4, about 12 and 25 px wide faces); "
+        "upscaled with srkit's default model. The face model restores small faces: aligned crops up to "
+        f"{MAX_ENLARGE:g}x its input of 16 px (x8) or 32 px (x4), i.e. faces up to about 18 or 37 px wide; "
         "larger faces are left to the default model. No face found: the photo is still upscaled, and the "
         "summary says so. --aligned restores one face crop already framed like the training faces. 8-bit "
-        "images; the output is written atomically.",
+        "images; the whole output is held in memory and written atomically.",
     )
     p.add_argument("input", metavar="IMG", help="the photo (or, with --aligned, the aligned face crop)")
     p.add_argument("--scale", type=int, choices=FACE_SCALES, default=8, help="4 or 8 (default 8)")
