@@ -17,7 +17,7 @@ the same network without the prior branch (the decoder sees the encoder's featur
 blocks: the same-size generic model the paper's ablation compares against.
 
 srkit's sizes are the paper's layout scaled to a CPU (the paper: 64 channels, 12 encoder blocks, 2 stacked
-hourglasses of depth 4, a transposed-convolution decoder at 128x128, about 8x the compute): 32 channels; every
+hourglasses of depth 4, a transposed-convolution decoder at 128x128; not measured here): 32 channels; every
 block runs at half the HR size (the coarse network on the 2x2 space-to-depth of the bicubic face, the decoder
 ending in a sub-pixel layer), and the coarse and fine faces are residuals over their input. All measured in
 ``docs/face.md``.
