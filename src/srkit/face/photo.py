@@ -34,8 +34,9 @@ MAX_FIT = 0.25
 """A detection whose landmarks fit the mean face shape worse than this (:attr:`FaceResult.fit`) is not restored:
 the detector's false alarms (hands, textures) give scattered landmarks, and restoring them would paint a face.
 Measured with the x8 model: held-out Helen faces shrunk to 15 px fit at most 0.15, faces in BSD200 photos (turned,
-sunglasses) 0.08-0.24; random 12-20 px crops of Set14's face-free images 0.30 in the median, 10% below 0.13 (so
-this check only backs up the detector, it cannot replace it)."""
+sunglasses) 0.08-0.24 (benchmarks/face_table.py's photos); random 12-20 px crops of Set14's face-free images 0.30 in
+the median, 10% below 0.13 (``python scripts/face_fit_calibration.py``), so this check only backs up the detector,
+it cannot replace it."""
 CROP_FACTOR = 1.3
 """The first crop's side, in Haar detection boxes (the training faces: 1.3x the landmarks' bounding box)."""
 
