@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, blindset, dip, dpsr, export, face, kernel, models, train, unpairedset, upscale, zssr
+from srkit.cli import bench, blindset, dip, dpsr, export, face, hsi, kernel, models, train, unpairedset, upscale, zssr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_parser(sub)
     dip.add_parser(sub)
     face.add_parser(sub)
+    hsi.add_parser(sub)
     dpsr.add_parser(sub)
     kernel.add_parser(sub)
     zssr.add_parser(sub)

@@ -8,6 +8,7 @@ from typing import Any
 
 import srkit
 import srkit.face  # registers data kind faces and recipe face_prior
+import srkit.hsi  # registers data kind cubes and recipe hsi
 import srkit.unsupervised  # registers the unpaired recipes (two_step, cincgan)
 from srkit.data.paths import resolve_data_path
 

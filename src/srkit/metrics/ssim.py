@@ -83,6 +83,12 @@ def _maps_np(x: Float64Array, y: Float64Array) -> tuple[Float64Array, Float64Arr
     return _ssim_and_cs(mu1, mu2, e11, e22, e12)
 
 
+def ssim_maps_numpy(x: Float64Array, y: Float64Array) -> Float64Array:
+    """The SSIM map of two same-shape float64 arrays ``(..., H, W)`` on the 0-255 scale (no colour conversion,
+    no shave): for metrics of other kinds of images (:mod:`srkit.metrics.spectral`)."""
+    return _maps_np(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))[0]
+
+
 def _pool_np(x: Float64Array) -> Float64Array:
     """2x2 average pooling of ``(C, H, W)``, dropping an odd last row/column (as ``avg_pool2d``)."""
     c, h, w = x.shape[0], x.shape[1] // 2, x.shape[2] // 2
