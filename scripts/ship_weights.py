@@ -6,6 +6,10 @@ every scale the model serves, under the standard protocol (EVALUATION.md: MATLAB
 scale, SR rounded to uint8); the scores, the recipe, the data, the steps, the wall time and the hardware are stored
 in the safetensors metadata (``card.training`` once loaded).
 
+A hyperspectral network (``hsi3d``, ``hsi_fusion``) is scored on the held-out CAVE balloons cube under Wald's
+protocol (``srkit.hsi.evaluate``: single-image SR at its scale; fusion at x8 with the CIE 1931 response, which
+training never saw), band-mean PSNR and SAM, shave = ratio.
+
 A face model (``fsrnet``, ``fsrnet_generic``: one file per scale) is scored instead on the held-out faces of
 ``--faces`` (Helen_train_128's validation split, ``srkit.face.evaluate``): PSNR/SSIM on Y (shave = scale) and the
 landmark error of its outputs.
@@ -64,6 +68,7 @@ def _scores(
 
 
 FACE_ARCHS = ("fsrnet", "fsrnet_generic")
+HSI_ARCHS = ("hsi3d", "hsi_fusion")
 
 
 def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:
@@ -82,9 +87,33 @@ def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:
     return scores
 
 
+def _hsi_scores(model: nn.Module, hsi_root: Path) -> dict[str, str]:
+    """``{"CAVE balloons x4": "37.50 dB, SAM 2.01", "... bicubic": ...}`` under Wald's protocol (held out)."""
+    from srkit.hsi.evaluate import evaluate_fusion, evaluate_sr
+    from srkit.hsi.response import cie_xyz
+    from srkit.hsi.scenes import load_scene
+
+    cube = load_scene("cave_balloons", hsi_root)
+    if type(model).__name__ == "HSIFusionNet":
+        rows = evaluate_fusion(cube, "CAVE balloons", 8, cie_xyz(), ("bicubic", "deep"), model=model)
+        what = " + CIE 1931 RGB"
+    else:
+        rows = evaluate_sr(cube, "CAVE balloons", int(model.scale), model=model)
+        what = ""
+    return {
+        f"CAVE balloons x{r.ratio}{what}" + (" (bicubic)" if r.method == "bicubic" else ""): (
+            f"{r.psnr:.2f} dB, SAM {r.sam:.2f} deg"
+        )
+        for r in rows
+    }
+
+
 def _lr_note(config: srkit.TrainConfig) -> str:
     """How the recipe made its LR patches, in a few words."""
     d = config.data
+    if d.kind == "cubes":
+        guide = ", HR guides through random responses" if d.options.get("guide") else ""
+        return f"Wald's protocol: Gaussian PSF with FWHM = ratio{guide}"
     if d.kind == "faces":
         return "whole aligned faces, training split; LR by MATLAB bicubic; priors from the landmarks"
     if d.degradation_mix:
@@ -130,6 +159,9 @@ def main() -> None:
         default=ROOT.parent / "shared" / "data" / "face" / "Helen_train_128",
         help="aligned faces with landmarks whose validation split scores a face model",
     )
+    parser.add_argument(
+        "--hsi", type=Path, default=ROOT.parent / "shared" / "data" / "hsi", help="the hyperspectral scenes folder"
+    )
     parser.add_argument("--hardware", help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
     parser.add_argument(
         "--real-world",
@@ -158,10 +190,14 @@ def main() -> None:
     steps = config.steps
     training = {
         "recipe": (str(recipe_file.relative_to(ROOT)) if recipe_file else recipe) + REPO_NOTE,
-        "data": ", ".join(Path(t).name for t in config.data.train)
+        "data": ", ".join(config.data.options.get("scenes") or [Path(t).name for t in config.data.train])
         + (
             f" ({_lr_note(config)}, batch {config.data.batch_size}, x{config.model.scale})"
             if config.data.kind == "faces"
+            else f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} HR crops of "
+            f"{config.data.options.get('bands', 16)} bands, batch {config.data.batch_size}, scales "
+            f"{config.data.scales or [config.model.scale]})"
+            if config.data.kind == "cubes"
             else f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} LR patches, "
             f"batch {config.data.batch_size}, scales {config.data.scales})"
         ),
@@ -187,6 +223,12 @@ def main() -> None:
             "Y channel, shave = scale; landmark NME by srkit.face.landmarks)"
         )
         training.update(_face_scores(model, args.name, args.faces))
+    elif arch in HSI_ARCHS:
+        training["evaluated"] = training["evaluated"].split(", srkit bench")[0] + (
+            ", scripts/ship_weights.py (srkit.hsi.evaluate: held-out CAVE balloons, Wald's protocol, band-mean "
+            "PSNR, SAM, shave = ratio)"
+        )
+        training.update(_hsi_scores(model, args.hsi))
     else:
         training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
     out = args.out or weights_dir() / filename

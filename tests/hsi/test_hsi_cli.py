@@ -61,3 +61,18 @@ def test_bad_input_one_line_no_file(files: Path, capsys: pytest.CaptureFixture[s
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, (args, err)
     assert sorted(p.name for p in files.iterdir()) == before
+
+
+def test_bench_cubes(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hr = str(files / "hr.npy")
+    assert main(["bench", "--cubes", "--data", hr, "--method", "bicubic", "--no-progress"]) == 0
+    assert "| hr.npy | x4 | bicubic |" in capsys.readouterr().out
+    csv = files / "fusion.csv"
+    args = ["bench", "--cubes", "--data", hr, "--response", "cie", "-m", "gsa", "regression", "--csv", str(csv)]
+    assert main([*args, "--no-progress"]) == 0
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("cube,method,ratio,psnr") and len(lines) == 3
+    assert main(["bench", "--cubes", "--data", hr, "-m", "gsa", "--no-progress"]) == 1
+    assert "add --response for fusion" in capsys.readouterr().err
+    assert main(["bench", "--response", "cie"]) == 1
+    assert "add --cubes" in capsys.readouterr().err

@@ -96,3 +96,19 @@ def test_image_paths_refuse_hsi_networks() -> None:
     model = build_model("hsi3d", scale=4)
     with pytest.raises(SrkitError, match="not an image SR model"):
         srkit.upscale(np.zeros((8, 8, 3), np.uint8), model=model)
+
+
+def test_tiles_bound_what_the_network_sees() -> None:
+    """Memory is bounded by the tile: the network never sees more than a tile plus its margins."""
+    seen: list[tuple[int, ...]] = []
+
+    class Recording(HSI3DNet):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            seen.append(tuple(x.shape))
+            return super().forward(x)
+
+    cube = scene(bands=4, size=64)
+    lr, _ = simulate(cube, 2)
+    out = super_resolve(lr, 2, model=Recording(scale=2, n_feats=4, n_blocks=1).eval(), tile=8)
+    assert out.shape == (4, 64, 64) and len(seen) == 16
+    assert max(max(s[2:]) for s in seen) <= 8 + 2 * 12

@@ -212,7 +212,7 @@ class HSIFusionNet(nn.Module):
         return x
 
 
-def _card(name: str, arch: str, scales: tuple[int, ...], params: dict[int, int], notes: str) -> ModelCard:
+def _card(name: str, arch: str, scales: tuple[int, ...], params: dict[int, int], notes: str, reach: int) -> ModelCard:
     return ModelCard(
         name=name,
         arch=arch,
@@ -223,7 +223,7 @@ def _card(name: str, arch: str, scales: tuple[int, ...], params: dict[int, int],
         multi_scale=False,
         tiling=True,
         float32_io=True,
-        receptive_field=0,
+        receptive_field=reach,
         params=params,
         notes=notes,
     )
@@ -254,6 +254,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             (2, 3, 4, 8),
             {2: 103_396, 3: 104_841, 4: 106_864, 8: 120_736},
             _CUBE + " Single-image SR.",
+            10,
         ),
     ),
     (
@@ -266,6 +267,7 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             _CUBE + " One set of weights serves every ratio (taken from the input shapes). Fusion: forward(lr, "
             "guide, response), guide (N, C, H, W) calibrated so that guide ~ response @ cube; response (C, bands) "
             "or (N, C, bands), rows summing to 1.",
+            8,
         ),
     ),
 ]

@@ -77,9 +77,9 @@ def add_parser(sub: Any) -> None:
         "-s",
         nargs="+",
         type=_scale,
-        default=[2, 3, 4],
+        default=None,
         metavar="N",
-        help="integer scale factors (default 2 3 4)",
+        help="integer scale factors (default 2 3 4; with --cubes 4)",
     )
     p.add_argument(
         "--degradation",
@@ -110,6 +110,22 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="round Y to integers as MATLAB rgb2ycbcr on uint8 (the second common table)",
     )
+    p.add_argument(
+        "--cubes",
+        action="store_true",
+        help="the --data entries are hyperspectral cubes (files, or folders of .npy/.npz/.mat/.tif cubes): score "
+        "HSI methods under Wald's protocol (Gaussian PSF with FWHM = ratio; srkit.hsi) by band-mean PSNR/SSIM, "
+        "SAM, ERGAS and RMSE. Methods: bicubic and deep (srkit's HSI network, or --weights), or, with --response, "
+        "the fusion methods bicubic, gsa, cnmf, regression and deep (an HR guide simulated through the response)",
+    )
+    p.add_argument(
+        "--response",
+        metavar="FILE.csv",
+        help="with --cubes: score fusion with a guide seen through this spectral response (a CSV of wavelength "
+        "and one column per channel, or 'cie' for CIE 1931); the cubes need wavelengths (in the file, or "
+        "--wavelengths)",
+    )
+    p.add_argument("--wavelengths", metavar="FIRST:LAST", help="with --cubes: band centres (nm) of cubes without them")
     p.add_argument("--csv", metavar="FILE", help="write the results as CSV")
     p.add_argument("--json", metavar="FILE", help="write the results, per image, as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
@@ -154,6 +170,13 @@ def _lr_note(sets: list[srkit.BenchmarkSet], protocol: srkit.Protocol) -> str | 
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cubes:
+        from srkit.cli.hsi import bench_cubes
+
+        return bench_cubes(args)
+    if args.response or args.wavelengths:
+        raise srkit.SrkitError("--response and --wavelengths apply to hyperspectral cubes: add --cubes")
+    args.scale = args.scale or [2, 3, 4]
     if args.y_round and args.rgb:
         raise srkit.SrkitError("--y-round applies to the Y channel; it cannot be combined with --rgb")
     methods: list[srkit.SRMethod] = [srkit.get_method(name) for name in dict.fromkeys(args.method or [])]

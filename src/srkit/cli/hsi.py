@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from srkit._core.errors import SrkitError
+from srkit._core.fileio import atomic_write_text as write_text
 from srkit.data.cube import CUBE_SUFFIXES, Cube, read_cube, write_cube
 from srkit.data.imagefile import read_picture
 from srkit.hsi.api import DEFAULT_TILE, FUSION_METHODS, SR_METHODS, fuse, simulate, super_resolve
@@ -95,7 +96,7 @@ def _common(p: argparse.ArgumentParser, *, tiles: bool = True) -> None:
 
 
 def _read(path: str, args: argparse.Namespace) -> Cube:
-    cube = read_cube(path, key=args.key)
+    cube = read_cube(path, key=getattr(args, "key", None))
     cube.check_finite(path)
     if args.wavelengths:
         try:
@@ -226,4 +227,62 @@ def run_simulate(args: argparse.Namespace) -> int:
         g_path = _target(args.cube, args.guide_out, "guide", args.overwrite)
         written.append(str(write_cube(g_path, Cube(guide.astype(np.float32)), overwrite=args.overwrite)))
     print(f"{args.cube} -> {', '.join(written)} (Wald's protocol x{args.scale})")
+    return 0
+
+
+def bench_cubes(args: argparse.Namespace) -> int:
+    """``srkit bench --cubes``: HSI methods on cube files under Wald's protocol (``srkit bench --help``)."""
+    from srkit.data.paths import resolve_data_path
+    from srkit.hsi.evaluate import CubeScore, evaluate_fusion, evaluate_sr, format_scores
+
+    clash = [o for o, given in (("--lr", args.lr), ("--no-reference", args.no_reference), ("--rgb", args.rgb)) if given]
+    clash += [
+        o
+        for o, given in (("--y-round", args.y_round), ("--model", args.model), ("--per-image", args.per_image))
+        if given
+    ]
+    if clash:
+        raise SrkitError(f"--cubes scores cubes with spectral metrics; drop {', '.join(clash)}")
+    if not args.data:
+        raise SrkitError("--cubes needs --data: cube files or folders of them")
+    files: list[Path] = []
+    for entry in args.data:
+        path = resolve_data_path(entry, key="--data").path
+        files += sorted(p for p in path.iterdir() if p.suffix.lower() in CUBE_SUFFIXES) if path.is_dir() else [path]
+    if not files:
+        raise SrkitError(f"no cube files ({', '.join(CUBE_SUFFIXES)}) in {', '.join(args.data)}")
+    response = _response(args.response)
+    allowed = FUSION_METHODS if response is not None else SR_METHODS
+    methods = list(dict.fromkeys(args.method or (allowed if response is not None else ("bicubic", "deep"))))
+    unknown = [m for m in methods if m not in allowed]
+    if unknown:
+        kind = "fusion" if response is not None else "single-image HSI SR (add --response for fusion)"
+        raise SrkitError(f"unknown {kind} method(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+    rows: list[CubeScore] = []
+    for path in files:
+        cube = _read(str(path), args)
+        for scale in dict.fromkeys(args.scale or [4]):
+            if not args.no_progress:
+                print(f"{path.name} x{scale} ...", file=sys.stderr, flush=True)
+            if response is None:
+                rows += evaluate_sr(cube, path.name, scale, methods, model=args.weights)
+            else:
+                rows += evaluate_fusion(cube, path.name, scale, response, methods, model=args.weights)
+    table = format_scores(rows)
+    print(table)
+    if args.markdown:
+        write_text(args.markdown, table + "\n")
+    if args.csv:
+        head = "cube,method,ratio,psnr,ssim,sam,ergas,rmse,seconds\n"
+        body = "".join(
+            f"{r.cube},{r.method},{r.ratio},{r.psnr:.4f},{r.ssim:.5f},{r.sam:.4f},{r.ergas:.5f},{r.rmse:.4f},"
+            f"{r.seconds:.3f}\n"
+            for r in rows
+        )
+        write_text(args.csv, head + body)
+    if args.json:
+        import json
+        from dataclasses import asdict
+
+        write_text(args.json, json.dumps([asdict(r) for r in rows], indent=1) + "\n")
     return 0

@@ -7,8 +7,10 @@ resumed run gets the same batches as an uninterrupted one, whatever the number o
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Sized
+from typing import Self
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -17,6 +19,26 @@ from srkit._core.errors import SrkitError
 
 Batch = dict[str, torch.Tensor | int]
 """One training batch: ``{"lr": Tensor, "hr": Tensor, "scale": int}``."""
+
+
+class ShardedBatches:
+    """What step-indexed batch sources share for distributed training (the data kinds of the packages above the
+    engine): ``with_shard`` gives each rank an equal share of every batch, ``_mine`` is that share's slice."""
+
+    batch_size: int
+    _shard: tuple[int, int] = (0, 1)
+
+    def with_shard(self, rank: int, world_size: int) -> Self:
+        """Rank ``rank``'s equal share of every batch (the shards together are the whole batch)."""
+        if not 0 <= rank < world_size or self.batch_size % world_size:
+            raise SrkitError(f"cannot give rank {rank} of {world_size} an equal share of batch {self.batch_size}")
+        new = copy.copy(self)
+        new._shard = (rank, world_size)
+        return new
+
+    def _mine(self) -> slice:
+        rank, world = self._shard
+        return slice(rank * self.batch_size // world, (rank + 1) * self.batch_size // world)
 
 
 class RangeSampler(Sampler[int]):

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 
 from srkit._core.errors import SrkitError
 from srkit.data.io import list_images, read_image
+from srkit.data.loader import ShardedBatches
 from srkit.face.priors import flip_landmarks, heatmaps, parsing_maps, to_half
 from srkit.functional.resize import imresize
 
@@ -74,7 +75,7 @@ def degrade(hr: np.ndarray, scale: int) -> np.ndarray:
     return imresize(hr, 1 / scale)
 
 
-class FaceBatches(Dataset[dict[str, torch.Tensor | int]]):
+class FaceBatches(ShardedBatches, Dataset[dict[str, torch.Tensor | int]]):
     """Training batches of aligned faces with their priors: item ``k`` is batch ``k``, made from ``(seed, k)``
     alone (a resumed run draws the same batches).
 
@@ -114,7 +115,6 @@ class FaceBatches(Dataset[dict[str, torch.Tensor | int]]):
         self.batch_size, self.seed, self.length = batch_size, seed, length
         self.augment, self.sigma = augment, sigma
         self._lr: dict[int, list[np.ndarray]] = {}
-        self._shard = (0, 1)
         self._set_scales(scales)
 
     def _set_scales(self, scales: Sequence[int]) -> None:
@@ -132,14 +132,6 @@ class FaceBatches(Dataset[dict[str, torch.Tensor | int]]):
         new._set_scales(scales)
         return new
 
-    def with_shard(self, rank: int, world_size: int) -> FaceBatches:
-        """Rank ``rank``'s equal share of every batch (the shards together are the whole batch)."""
-        if not 0 <= rank < world_size or self.batch_size % world_size:
-            raise SrkitError(f"cannot give rank {rank} of {world_size} an equal share of batch {self.batch_size}")
-        new = copy.copy(self)
-        new._shard = (rank, world_size)
-        return new
-
     def __len__(self) -> int:
         return self.length
 
@@ -150,8 +142,7 @@ class FaceBatches(Dataset[dict[str, torch.Tensor | int]]):
         scale = self._scales[int(rng.integers(len(self._scales)))]
         picks = rng.integers(len(self.hr), size=self.batch_size)
         flips = rng.random(self.batch_size) < 0.5 if self.augment else np.zeros(self.batch_size, dtype=bool)
-        rank, world = self._shard
-        mine = slice(rank * self.batch_size // world, (rank + 1) * self.batch_size // world)
+        mine = self._mine()
         hrs, lrs, points, parsing = [], [], [], []
         for i, flip in zip(picks[mine], flips[mine], strict=True):
             hr, lr, pts = self.hr[i], self._lr[scale][i], self.points[i]

@@ -24,7 +24,7 @@ from torch import nn
 
 from srkit._core.errors import SrkitError
 from srkit.archs import load_model
-from srkit.archs.hsi import detail_injection, detail_regression
+from srkit.archs.hsi import HSI3DNet, HSIFusionNet, detail_injection, detail_regression
 from srkit.data.cube import Cube
 from srkit.degradations.wald import spatial_down
 from srkit.hsi.classical import bicubic, cnmf, gsa
@@ -37,8 +37,8 @@ FUSION_METHODS = ("deep", "regression", "gsa", "cnmf", "bicubic")
 SR_METHODS = ("deep", "bicubic")
 FUSION_MODEL = "srkit_hsi_fusion"  # one set of weights for every ratio it was trained on (4 and 8)
 SR_MODELS = {4: "srkit_hsi_x4"}
-DEFAULT_TILE = 64  # LR pixels per tile side
-_MARGIN = 8  # LR pixels of overlap on each side of a tile (the networks' reach is smaller)
+DEFAULT_TILE = 96  # LR pixels per tile side
+_MARGIN = 12  # LR pixels of overlap on each side of a tile (the networks' cards: reach 10 and 8 LR pixels)
 
 Progress = Callable[[int, int], None] | None
 
@@ -93,13 +93,14 @@ def _tiled(
     return out
 
 
-_ARCH_NAMES = {"HSI3DNet": "hsi3d", "HSIFusionNet": "hsi_fusion"}
+_ARCH_NAMES: dict[type[nn.Module], str] = {HSI3DNet: "hsi3d", HSIFusionNet: "hsi_fusion"}
 
 
-def _network(model: str | nn.Module, scale: int | None, arch: str) -> nn.Module:
+def _network(model: str | nn.Module, scale: int | None, arch: type[nn.Module]) -> nn.Module:
     net = load_model(model, arch=_ARCH_NAMES[arch], scale=scale) if not isinstance(model, nn.Module) else model
-    if type(net).__name__ != arch:
-        raise SrkitError(f"{model} is not an {arch} network (it is a {type(net).__name__})")
+    if not isinstance(net, arch):
+        what = model if isinstance(model, str) else "the model"
+        raise SrkitError(f"{what} is not an {arch.__name__} network (it is a {type(net).__name__})")
     return net.eval()
 
 
@@ -129,7 +130,7 @@ def super_resolve(
         return _output(cube, bicubic(lr, scale), peak, scale)
     if model is None and scale not in SR_MODELS:
         raise SrkitError(f"srkit ships an HSI SR network for x{', x'.join(map(str, SR_MODELS))}, not x{scale}")
-    net = _network(model or SR_MODELS[scale], scale, "HSI3DNet")
+    net = _network(model or SR_MODELS[scale], scale, HSI3DNet)
     if net.scale != scale:
         raise SrkitError(f"that network upscales x{net.scale}, not x{scale}")
     out = _tiled(lambda r, c: net(lr[None, :, r, c])[0], cube.shape[1:], scale, tile, progress)
@@ -218,7 +219,7 @@ def fuse(
     elif method == "regression":
         out = detail_injection(y[None], z[None], detail_regression(y[None], z[None]))[0]
     else:
-        net = _network(model or FUSION_MODEL, None, "HSIFusionNet")
+        net = _network(model or FUSION_MODEL, None, HSIFusionNet)
         weights = detail_regression(y[None], z[None], net.sigma)  # type: ignore[arg-type]  # the whole scene's fit
 
         def run(rows: slice, cols: slice) -> torch.Tensor:

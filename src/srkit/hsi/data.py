@@ -25,6 +25,7 @@ import torch
 
 from srkit._core.errors import SrkitError
 from srkit.data.cube import Cube
+from srkit.data.loader import ShardedBatches
 from srkit.degradations.wald import spatial_down
 
 __all__ = ["CubeBatches", "random_response"]
@@ -44,7 +45,7 @@ def random_response(rng: np.random.Generator, wavelengths: np.ndarray, channels:
     return out
 
 
-class CubeBatches:
+class CubeBatches(ShardedBatches):
     """Step-indexed batches ``{"hr", "lr", "scale"[, "guide", "response"]}`` from real cubes (module docstring).
 
     Args:
@@ -88,7 +89,6 @@ class CubeBatches:
         self.batch_size, self.patch_size, self.bands = batch_size, patch_size, bands
         self.seed, self.length, self.guide, self.augment = seed, length, guide, augment
         self.lr_noise, self.guide_noise = lr_noise, guide_noise
-        self._shard = (0, 1)
         self._scales: tuple[int, ...] = ()
         self._set_scales(scales)
 
@@ -101,13 +101,6 @@ class CubeBatches:
     def with_scales(self, scales: Sequence[int]) -> CubeBatches:
         new = copy.copy(self)
         new._set_scales(scales)
-        return new
-
-    def with_shard(self, rank: int, world_size: int) -> CubeBatches:
-        if not 0 <= rank < world_size or self.batch_size % world_size:
-            raise SrkitError(f"cannot give rank {rank} of {world_size} an equal share of batch {self.batch_size}")
-        new = copy.copy(self)
-        new._shard = (rank, world_size)
         return new
 
     def __len__(self) -> int:
@@ -136,8 +129,7 @@ class CubeBatches:
         scale = self._scales[int(rng.integers(len(self._scales)))]
         channels = int(rng.integers(1, 9))
         samples = [self._sample(rng) for _ in range(self.batch_size)]
-        rank, world = self._shard
-        mine = slice(rank * self.batch_size // world, (rank + 1) * self.batch_size // world)
+        mine = self._mine()
         hr = torch.from_numpy(np.stack([s[0] for s in samples]))
         lr = spatial_down(hr.double(), scale).float()
         n = len(samples)
