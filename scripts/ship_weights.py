@@ -232,7 +232,8 @@ def main() -> None:
     else:
         training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
     out = args.out or weights_dir() / filename
-    save_shipped(out, model.state_dict(), training, arch=arch, scale=int(model.scale) if face else None)
+    one_scale = face or arch == "hsi3d"  # weights for one scale of a several-scale architecture
+    save_shipped(out, model.state_dict(), training, arch=arch, scale=int(model.scale) if one_scale else None)
     print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
 
 

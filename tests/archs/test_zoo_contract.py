@@ -46,9 +46,10 @@ TINY_BY_MODEL: dict[str, dict[str, Any]] = {
 
 
 def _sr_models() -> list[str]:
-    """Image-to-image SR models (discriminators left out); a noise-map model's input has one more channel."""
+    """Image-to-image SR models (discriminators and cube models left out: tests/hsi checks those); a noise-map
+    model's input has one more channel."""
     cards = [MODELS.get(n).card for n in MODELS.names()]
-    return [c.name for c in cards if c.in_channels - c.noise_map == c.out_channels]
+    return [c.name for c in cards if c.kind == "image" and c.in_channels - c.noise_map == c.out_channels]
 
 
 def _cases() -> list[tuple[str, int]]:

@@ -10,6 +10,7 @@ from cubes_fixture import scene
 
 from srkit import SrkitError, build_model
 from srkit.archs.hsi import HSI3DNet, HSIFusionNet
+from srkit.data.cube import Cube
 from srkit.hsi.api import fuse, simulate, super_resolve
 from srkit.hsi.evaluate import evaluate_fusion, format_scores
 from srkit.hsi.guide import calibrate_guide, estimate_response
@@ -94,7 +95,7 @@ def test_image_paths_refuse_hsi_networks() -> None:
     import srkit
 
     model = build_model("hsi3d", scale=4)
-    with pytest.raises(SrkitError, match="not an image SR model"):
+    with pytest.raises(SrkitError, match="hyperspectral network, not an image SR model: use srkit hsi"):
         srkit.upscale(np.zeros((8, 8, 3), np.uint8), model=model)
 
 
@@ -112,3 +113,12 @@ def test_tiles_bound_what_the_network_sees() -> None:
     out = super_resolve(lr, 2, model=Recording(scale=2, n_feats=4, n_blocks=1).eval(), tile=8)
     assert out.shape == (4, 64, 64) and len(seen) == 16
     assert max(max(s[2:]) for s in seen) <= 8 + 2 * 12
+
+
+def test_outputs_keep_the_map_with_a_finer_pixel() -> None:
+    base = scene(bands=4, size=32)
+    geo = {33550: (12, 3, (30.0, 30.0, 0.0)), 33922: (12, 6, (0.0, 0.0, 0.0, 5e5, 4e6, 0.0))}
+    cube = Cube(base.data[:, :8, :8], base.wavelengths, geo)
+    out = super_resolve(cube, 4, method="bicubic")
+    assert out.geo[33550][2] == (7.5, 7.5, 0.0) and out.geo[33922] == geo[33922]
+    assert out.wavelengths is not None and out.data.dtype == np.float32

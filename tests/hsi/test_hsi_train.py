@@ -87,7 +87,7 @@ def test_config_errors(tmp_path: Path) -> None:
         "steps": 1,
         "output": str(tmp_path / "run"),
     }
-    with pytest.raises(SrkitError, match="set data.options.guide to true"):
+    with pytest.raises(SrkitError, match=r"set data\.options\.guide to true"):
         train(config_from_dict(base), progress=False)
     many = {**base, "data": {**base["data"], "options": {"bands": 16}}, "output": str(tmp_path / "run1")}
     with pytest.raises(SrkitError, match="a cube of 12 bands cannot give 16 bands per sample"):

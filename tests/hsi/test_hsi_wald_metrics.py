@@ -56,3 +56,18 @@ def test_metrics_known_values() -> None:
     assert set(scores) == {"psnr", "ssim", "sam", "ergas", "rmse"}
     with pytest.raises(SrkitError, match="one shape"):
         psnr_bands(ref[:, :8], ref)
+
+
+@pytest.mark.parametrize(
+    "module", ["srkit.data.cube", "srkit.degradations.wald", "srkit.hsi.response", "srkit.hsi.api"]
+)
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    from srkit.data.cube import Cube
+    from srkit.hsi.response import cie_xyz
+
+    extra = {"np": np, "torch": torch, "Cube": Cube, "cie_xyz": cie_xyz}
+    result = doctest.testmod(importlib.import_module(module), extraglobs=extra)
+    assert result.attempted > 0 and result.failed == 0

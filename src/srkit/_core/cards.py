@@ -27,7 +27,9 @@ from srkit._core.errors import SrkitError
 
 Color = Literal["rgb", "y"]
 ForwardAll = Literal["hr", "pyramid"]
+Kind = Literal["image", "cube", "cube_fusion"]
 COLORS: tuple[str, ...] = ("rgb", "y")
+KINDS: tuple[str, ...] = ("image", "cube", "cube_fusion")
 FORWARD_ALL: tuple[str, ...] = ("hr", "pyramid")
 
 
@@ -58,6 +60,11 @@ class ModelCard:
             wall time, hardware, Set5/Set14 PSNR/SSIM per scale), as stored in the weights file; empty otherwise.
 
     How it is called (the contract; :func:`call_model` reads it):
+        kind: what ``forward`` takes: ``"image"`` (everything below; srkit's image path runs only these);
+            ``"cube"``, a hyperspectral cube ``(N, bands, h, w)`` of any band count, values scaled to about
+            [0, 1], each band one channel of ``in_channels``/``out_channels`` = 1 (``srkit.hsi``);
+            ``"cube_fusion"``, ``forward(lr_cube, guide, response)``: a cube, an HR guide image ``(N, C, H, W)``
+            in the cube's units and the guide's spectral response ``(C, bands)``.
         scales: the scales served. On a registered card: every scale the architecture can be built for; on a
             model instance's card: the scales that instance serves.
         in_channels, out_channels: channels of ``forward``'s input and output (1 for Y-channel models; a
@@ -93,6 +100,7 @@ class ModelCard:
     arch: str
     paper: str
     scales: tuple[int, ...]
+    kind: Kind = "image"
     in_channels: int = 3
     out_channels: int = 3
     color: Color = "rgb"
@@ -119,6 +127,10 @@ class ModelCard:
         where = f"model card {self.name!r}"
         if not self.scales or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in self.scales):
             raise SrkitError(f"{where}: scales must be integers >= 1, got {self.scales!r}")
+        if self.kind not in KINDS:
+            raise SrkitError(f"{where}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind != "image" and (self.in_channels, self.out_channels, self.color) != (1, 1, "rgb"):
+            raise SrkitError(f"{where}: a cube model takes and gives one band per channel (1 -> 1, color rgb)")
         if self.color not in COLORS:
             raise SrkitError(f"{where}: color must be one of {', '.join(COLORS)}, got {self.color!r}")
         if self.color == "y" and (self.in_channels - self.noise_map, self.out_channels) != (1, 1):

@@ -35,6 +35,8 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "srkit_face_x4": ("fsrnet", "srkit_face_x4.safetensors"),
     "srkit_face_generic_x8": ("fsrnet_generic", "srkit_face_generic_x8.safetensors"),
     "srkit_face_generic_x4": ("fsrnet_generic", "srkit_face_generic_x4.safetensors"),
+    # hyperspectral cubes (srkit.hsi, srkit hsi): single-image SR x4
+    "srkit_hsi_x4": ("hsi3d", "srkit_hsi_x4.safetensors"),
 }
 
 
@@ -49,16 +51,18 @@ SUITS: dict[str, str] = {
     "srkit_face_x4": "aligned 32x32 faces only (x4); for faces in photos use srkit face --scale 4",
     "srkit_face_generic_x8": "the x8 face model without facial priors, for comparison (docs/face.md)",
     "srkit_face_generic_x4": "the x4 face model without facial priors, for comparison (docs/face.md)",
+    "srkit_hsi_x4": "hyperspectral cubes (any band count), x4, by themselves: srkit hsi sr",
 }
 
 
 def shipped_models() -> list[str]:
     """The names of srkit's shipped models (``srkit``, the default; ``srkit_fast``; ``srkit_prior``, DPSR's prior;
-    ``srkit_real`` and ``srkit_real_gan`` for real photos; the face models of ``srkit.face``); ``srkit_net`` is
+    ``srkit_real`` and ``srkit_real_gan`` for real photos; the face models of ``srkit.face``; the hyperspectral
+    networks of ``srkit.hsi``); ``srkit_net`` is
     another name of ``srkit``.
 
     Example:
-        >>> [n for n in shipped_models() if not n.startswith("srkit_face")]
+        >>> [n for n in shipped_models() if not n.startswith(("srkit_face", "srkit_hsi"))]
         ['srkit', 'srkit_fast', 'srkit_prior', 'srkit_real', 'srkit_real_gan']
     """
     return sorted(n for n in SHIPPED if n != "srkit_net")

@@ -154,7 +154,11 @@ def _show(card: srkit.ModelCard, flops: int | None, size: int) -> None:
         if card.multi_scale
         else ("forward(x, scale)" if card.scale_arg else "forward(x)")
     )
-    colour = "Y (Cb/Cr by MATLAB bicubic)" if card.color == "y" else "RGB"
+    if card.kind == "cube":
+        called = "forward(cube): (N, bands, h, w), any band count (srkit hsi sr)"
+    elif card.kind == "cube_fusion":
+        called = "forward(lr_cube, guide, response): any band count and response (srkit hsi fuse)"
+    colour = "Y (Cb/Cr by MATLAB bicubic)" if card.color == "y" else "RGB" if card.kind == "image" else "bands"
     extra = f"; forward_all: {card.forward_all}" if card.forward_all else ""
     f32 = "; float32 image path under bf16/fp16" if card.float32_io else ""
     print(f"  called: {called}; colour {colour}, values in [0, {card.pixel_range:g}]{f32}{extra}")

@@ -3,6 +3,7 @@
 from srkit.data.benchmark import BenchmarkPair, BenchmarkSet
 from srkit.data.blindset import KernelSetLayout, find_kernel_layout, make_blindset
 from srkit.data.cache import ImageCache
+from srkit.data.cube import CUBE_SUFFIXES, Cube, read_cube, write_cube
 from srkit.data.examples import example_folder
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, list_images, read_image, write_image
 from srkit.data.kernelfile import KERNEL_SUFFIXES, check_kernel, read_kernel, write_kernel
@@ -10,12 +11,14 @@ from srkit.data.loader import Batch, RangeSampler, loader_throughput, make_loade
 from srkit.data.train import PatchParams, TrainPatches
 
 __all__ = [
+    "CUBE_SUFFIXES",
     "DEFAULT_MAX_PIXELS",
     "IMAGE_SUFFIXES",
     "KERNEL_SUFFIXES",
     "Batch",
     "BenchmarkPair",
     "BenchmarkSet",
+    "Cube",
     "ImageCache",
     "KernelSetLayout",
     "PatchParams",
@@ -28,8 +31,10 @@ __all__ = [
     "loader_throughput",
     "make_blindset",
     "make_loader",
+    "read_cube",
     "read_image",
     "read_kernel",
+    "write_cube",
     "write_image",
     "write_kernel",
 ]

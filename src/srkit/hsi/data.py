@@ -5,7 +5,7 @@ flipped and rotated at random, of ``bands`` bands picked as every ``k``-th band 
 from 1 to as sparse as the cube allows, so the network sees many band spacings); values are divided by the
 cube's maximum (what :func:`srkit.hsi.api` does to a user's cube). The LR cube is
 :func:`~srkit.degradations.wald.spatial_down` of the crop, plus Gaussian noise of a random level up to
-``lr_noise``. With ``guide=True`` every sample also gets a random spectral response over its bands and the HR guide
+``lr_noise`` (none at all for a ``clean`` fraction of the samples, on the LR cube and the guide alike). With ``guide=True`` every sample also gets a random spectral response over its bands and the HR guide
 seen through it, plus noise up to ``guide_noise``: one to eight channels, each a Gaussian curve with its centre
 anywhere in the bands' span and a full width at half maximum from 20 to 200 nm (one channel: 100 to 400 nm, a
 panchromatic sensor). A fusion network trained on such random sensors does not learn one camera: it learns to use
@@ -56,6 +56,7 @@ class CubeBatches(ShardedBatches):
         guide: also simulate an HR guide through a random response (fusion training).
         augment: random flips and rotations.
         lr_noise, guide_noise: largest noise standard deviation (in units of the cube's maximum).
+        clean: the fraction of samples without noise.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class CubeBatches(ShardedBatches):
         augment: bool = True,
         lr_noise: float = 0.0,
         guide_noise: float = 0.0,
+        clean: float = 0.0,
     ) -> None:
         if not cubes:
             raise SrkitError("CubeBatches needs at least one training cube")
@@ -89,6 +91,9 @@ class CubeBatches(ShardedBatches):
         self.batch_size, self.patch_size, self.bands = batch_size, patch_size, bands
         self.seed, self.length, self.guide, self.augment = seed, length, guide, augment
         self.lr_noise, self.guide_noise = lr_noise, guide_noise
+        if not 0.0 <= clean <= 1.0:
+            raise SrkitError(f"the clean fraction is in [0, 1], got {clean}")
+        self.clean = clean
         self._scales: tuple[int, ...] = ()
         self._set_scales(scales)
 
@@ -133,14 +138,15 @@ class CubeBatches(ShardedBatches):
         hr = torch.from_numpy(np.stack([s[0] for s in samples]))
         lr = spatial_down(hr.double(), scale).float()
         n = len(samples)
-        noise = torch.from_numpy(rng.uniform(0.0, self.lr_noise, size=(n, 1, 1, 1))).float()
+        noisy = rng.random(size=(n, 1, 1, 1)) >= self.clean if self.clean else np.ones((n, 1, 1, 1), dtype=bool)
+        noise = torch.from_numpy(rng.uniform(0.0, self.lr_noise, size=(n, 1, 1, 1)) * noisy).float()
         lr = lr + noise * torch.from_numpy(rng.standard_normal(lr.shape)).float()
         batch: dict[str, torch.Tensor | int] = {"scale": scale}
         if self.guide:
             responses = np.stack([random_response(rng, s[1], channels) for s in samples])  # type: ignore[arg-type]
             r = torch.from_numpy(responses).float()
             guide = torch.einsum("ncb,nbhw->nchw", r, hr)
-            g_noise = torch.from_numpy(rng.uniform(0.0, self.guide_noise, size=(n, 1, 1, 1))).float()
+            g_noise = torch.from_numpy(rng.uniform(0.0, self.guide_noise, size=(n, 1, 1, 1)) * noisy).float()
             guide = guide + g_noise * torch.from_numpy(rng.standard_normal(guide.shape)).float()
             batch.update(guide=guide[mine], response=r[mine])
         batch.update(hr=hr[mine], lr=lr[mine])

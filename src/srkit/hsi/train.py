@@ -4,7 +4,8 @@
 cube file (its wavelengths from the file) or a folder; ``data.options.scenes`` names scenes of a folder laid out
 as ``../shared/data/hsi`` (:mod:`srkit.hsi.scenes`, which knows their wavelengths) instead of reading every cube
 file in it. Options: ``scenes``, ``bands`` (per sample, default 16), ``guide`` (fusion batches, default false),
-``lr_noise`` and ``guide_noise`` (largest noise levels, default 0.005 and 0.01). ``data.patch_size`` is the HR crop.
+``lr_noise`` and ``guide_noise`` (largest noise levels, default 0.005 and 0.01), ``clean`` (the fraction of
+samples without noise, default 0). ``data.patch_size`` is the HR crop.
 
 ``recipe: hsi`` minimises ``loss.pixel`` (L1 by default) between the network's cube and the HR crop:
 ``model(lr)`` for single-image SR (``hsi3d``), ``model(lr, guide, response)`` for fusion (``hsi_fusion``), every
@@ -70,6 +71,7 @@ CUBE_OPTIONS: dict[str, Option] = {
     "guide": Option(False, bool),
     "lr_noise": non_negative(float, 0.005),
     "guide_noise": non_negative(float, 0.01),
+    "clean": Option(0.0, float, "in [0, 1]", lambda v: 0.0 <= v <= 1.0),
 }
 
 
@@ -101,6 +103,7 @@ def cube_batches(config: TrainConfig, paths: DataPaths, scales: list[int], in_ch
         augment=d.augment,
         lr_noise=options["lr_noise"],
         guide_noise=options["guide_noise"],
+        clean=options["clean"],
     )
 
 
