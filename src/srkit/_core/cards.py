@@ -100,7 +100,6 @@ class ModelCard:
     arch: str
     paper: str
     scales: tuple[int, ...]
-    kind: Kind = "image"
     in_channels: int = 3
     out_channels: int = 3
     color: Color = "rgb"
@@ -122,6 +121,7 @@ class ModelCard:
     published: tuple[Published, ...] = ()
     notes: str = ""
     training: Mapping[str, str] = field(default_factory=dict)
+    kind: Kind = "image"  # last: positional construction of older cards stays valid
 
     def __post_init__(self) -> None:
         where = f"model card {self.name!r}"
