@@ -13,6 +13,7 @@ from srkit.archs.hsi import HSI3DNet
 from srkit.archs.shipped import save_shipped
 from srkit.cli.main import main
 from srkit.data.cube import read_cube, write_cube
+from srkit.hsi.response import cie_xyz
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -32,6 +33,12 @@ def test_simulate_fuse_and_sr(files: Path, capsys: pytest.CaptureFixture[str]) -
     fused = read_cube(out)
     assert fused.data.dtype == np.uint16 and fused.shape == (12, 64, 64) and fused.wavelengths is not None
     assert "response estimated from the pair" in capsys.readouterr().out
+    cie = cie_xyz()  # the guide's response, as a table whose first channel is a panchromatic one
+    rows = [f"{w:g},1,{x:.6g},{y:.6g},{z:.6g}" for w, (x, y, z) in zip(cie.wavelengths, cie.curves.T, strict=True)]
+    ms = files / "ms.csv"
+    ms.write_text("wavelength,pan,x,y,z\n" + "\n".join(rows) + "\n")
+    args = ["hsi", "fuse", "--hsi", str(lr), "--rgb", str(guide), "--response", str(ms), "--channels", "2,y,4"]
+    assert main([*args, "--method", "regression", "-o", str(files / "f2.npy")]) == 0
     torch.manual_seed(0)
     net = HSI3DNet(scale=4)
     save_shipped(files / "net.safetensors", net.state_dict(), {}, arch="hsi3d")

@@ -59,6 +59,12 @@ def add_parser(sub: Any) -> None:
     fu.add_argument(
         "--response", metavar="FILE.csv", help="the guide's spectral response, or 'cie' (default: estimated)"
     )
+    fu.add_argument(
+        "--channels",
+        metavar="A,B,...",
+        help="the response's columns that match the guide's channels, by name or 1-based number (e.g. 2,3,4,5: "
+        "IKONOS's four MS bands of a table whose first channel is PAN)",
+    )
     fu.add_argument("--scale", type=int, help="the resolution ratio (default: guide size / cube size)")
     fu.add_argument("--method", choices=FUSION_METHODS, default="deep", help="fusion method (default deep)")
     _common(fu)
@@ -182,6 +188,12 @@ def run_fuse(args: argparse.Namespace) -> int:
     cube = _read(args.hsi, args)
     guide, guide_path = _guide(args)
     response = _response(args.response)
+    if args.channels:
+        if response is None:
+            raise SrkitError("--channels picks columns of --response: give --response too")
+        picks = [c.strip() for c in args.channels.split(",") if c.strip()]
+        names = [response.names[int(c) - 1] if c.isdigit() and 0 < int(c) <= response.channels else c for c in picks]
+        response = response.select(names)
     if response is not None and response.channels != guide.shape[0]:
         raise SrkitError(
             f"the response has {response.channels} channels ({', '.join(response.names)}), the guide "
