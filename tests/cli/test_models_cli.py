@@ -42,6 +42,8 @@ def test_models_lists_the_shipped_models_with_their_card_figures(capsys: pytest.
             "srkit_face_x4",
             "srkit_face_x8",
             "srkit_fast",
+            "srkit_hsi_fusion",
+            "srkit_hsi_x4",
             "srkit_prior",
             "srkit_real",
             "srkit_real_gan",
@@ -53,6 +55,9 @@ def test_models_lists_the_shipped_models_with_their_card_figures(capsys: pytest.
         if name.startswith("srkit_face"):  # face models: scored on held-out faces, not Set5/Set14
             key = f"Helen val x{name[-1]}"
             assert f"{key} {card.training[key].split(' /')[0]}" in line and line.split()[4:6] == ["-", "-"]
+        elif name.startswith("srkit_hsi"):  # hyperspectral: scored on the held-out CAVE cube
+            key = next(k for k in card.training if k.startswith("CAVE balloons x") and "bicubic" not in k)
+            assert f"{key} {card.training[key].split(',')[0]}" in line and line.split()[4:6] == ["-", "-"]
         else:
             assert card.training["Set5 x4"] in line and card.training["Set14 x4"] in line
     assert "srkit_net" in shipped[0] and "default" in shipped[0]

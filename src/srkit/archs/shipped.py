@@ -35,8 +35,9 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "srkit_face_x4": ("fsrnet", "srkit_face_x4.safetensors"),
     "srkit_face_generic_x8": ("fsrnet_generic", "srkit_face_generic_x8.safetensors"),
     "srkit_face_generic_x4": ("fsrnet_generic", "srkit_face_generic_x4.safetensors"),
-    # hyperspectral cubes (srkit.hsi, srkit hsi): single-image SR x4
+    # hyperspectral cubes (srkit.hsi, srkit hsi): single-image SR x4, and fusion with an RGB/MS/PAN guide
     "srkit_hsi_x4": ("hsi3d", "srkit_hsi_x4.safetensors"),
+    "srkit_hsi_fusion": ("hsi_fusion", "srkit_hsi_fusion.safetensors"),
 }
 
 
@@ -52,6 +53,7 @@ SUITS: dict[str, str] = {
     "srkit_face_generic_x8": "the x8 face model without facial priors, for comparison (docs/face.md)",
     "srkit_face_generic_x4": "the x4 face model without facial priors, for comparison (docs/face.md)",
     "srkit_hsi_x4": "hyperspectral cubes (any band count), x4, by themselves: srkit hsi sr",
+    "srkit_hsi_fusion": "hyperspectral cubes fused with an HR RGB/MS/PAN image (x4, x8): srkit hsi fuse",
 }
 
 

@@ -96,7 +96,11 @@ ROLES = {
     "srkit_face_x4": "aligned faces x4, FSRNet",
     "srkit_face_generic_x8": "aligned faces x8, no priors",
     "srkit_face_generic_x4": "aligned faces x4, no priors",
+    "srkit_hsi_x4": "hyperspectral cubes x4",
+    "srkit_hsi_fusion": "hyperspectral fusion x4/x8",
 }
+# scores of models measured on their own domain's held-out data instead of Set5/Set14 (faces, hyperspectral cubes)
+_DOMAIN_SCORES = ("Helen val", "CAVE balloons x")
 
 
 def _print_shipped() -> None:
@@ -105,8 +109,12 @@ def _print_shipped() -> None:
     rows = []
     for name in srkit.shipped_models():
         card = _card(name)
-        faces = [f"{k} {v.split(' /')[0]}" for k, v in card.training.items() if k.startswith("Helen val")]
-        tier = "; ".join([ROLES.get(name, ""), *faces[:1]])  # a face model's score is on held-out faces
+        faces = [
+            f"{k} {v.split(' /')[0].split(',')[0]}"
+            for k, v in card.training.items()
+            if k.startswith(_DOMAIN_SCORES) and "(bicubic)" not in k
+        ]
+        tier = "; ".join([ROLES.get(name, ""), *faces[:1]])  # a face/cube model's score is on its held-out data
         unscored = "-" if faces else "?"
         rows.append(
             (
@@ -158,6 +166,8 @@ def _show(card: srkit.ModelCard, flops: int | None, size: int) -> None:
         called = "forward(cube): (N, bands, h, w), any band count (srkit hsi sr)"
     elif card.kind == "cube_fusion":
         called = "forward(lr_cube, guide, response): any band count and response (srkit hsi fuse)"
+    elif card.kind == "clip":
+        called = "forward(clip): (N, T, 3, h, w) LR frames -> (N, T, 3, sh, sw) (srkit video)"
     colour = "Y (Cb/Cr by MATLAB bicubic)" if card.color == "y" else "RGB" if card.kind == "image" else "bands"
     extra = f"; forward_all: {card.forward_all}" if card.forward_all else ""
     f32 = "; float32 image path under bf16/fp16" if card.float32_io else ""

@@ -69,7 +69,8 @@ def add_parser(sub: Any) -> None:
         "--model",
         default="srkit",
         help="a shipped model or a checkpoint file. Which shipped model suits which photo: "
-        + "; ".join(f"{name}: {use}" for name, use in SUITS.items()),
+        + "; ".join(f"{name}: {use}" for name, use in SUITS.items() if not name.startswith("srkit_hsi"))
+        + " (srkit_hsi_* are hyperspectral networks: srkit hsi)",
     )
     p.add_argument(
         "--noise",

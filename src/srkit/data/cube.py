@@ -110,11 +110,13 @@ class Cube:
     def like(self, values: np.ndarray, *, peak: float = 1.0) -> Cube:
         """A cube of ``values * peak`` in this cube's dtype (integers rounded and clipped to the dtype's range),
         with its wavelengths and geo tags (the caller adjusts the geo pixel size when the grid changes)."""
-        out = np.asarray(values, dtype=np.float64) * peak
+        wide = self.data.dtype.itemsize > 2 and self.data.dtype != np.float32  # float32 holds 16-bit values exactly
+        work = np.float64 if wide else np.float32
+        out = np.asarray(values, dtype=work) * np.asarray(peak, dtype=work)  # a new array: the caller's is untouched
         if self.data.dtype.kind in "ui":
             info = np.iinfo(self.data.dtype)
-            out = np.clip(np.rint(out), info.min, info.max)
-        return replace(self, data=out.astype(self.data.dtype), geo=dict(self.geo))
+            out = np.clip(np.rint(out, out=out), info.min, info.max, out=out)
+        return replace(self, data=out.astype(self.data.dtype, copy=False), geo=dict(self.geo))
 
 
 def read_cube(path: str | os.PathLike[str], *, key: str | None = None, layout: str | None = None) -> Cube:
