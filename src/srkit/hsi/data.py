@@ -5,8 +5,9 @@ flipped and rotated at random, of ``bands`` bands picked as every ``k``-th band 
 from 1 to as sparse as the cube allows, so the network sees many band spacings); values are divided by the
 cube's maximum (what :func:`srkit.hsi.api` does to a user's cube). The LR cube is
 :func:`~srkit.degradations.wald.spatial_down` of the crop, plus Gaussian noise of a random level up to
-``lr_noise`` (none at all for a ``clean`` fraction of the samples, on the LR cube and the guide alike). With ``guide=True`` every sample also gets a random spectral response over its bands and the HR guide
-seen through it, plus noise up to ``guide_noise``: one to eight channels, each a Gaussian curve with its centre
+``lr_noise`` (none at all for a ``clean`` fraction of the samples, on the LR cube and the guide alike). With
+``guide=True`` every sample also gets a random spectral response over its bands and the HR guide seen through it,
+plus noise up to ``guide_noise``: one to eight channels, each a Gaussian curve with its centre
 anywhere in the bands' span and a full width at half maximum from 20 to 200 nm (one channel: 100 to 400 nm, a
 panchromatic sensor). A fusion network trained on such random sensors does not learn one camera: it learns to use
 whatever response it is given (the ``response`` of the batch, rows summing to 1), and is evaluated with real ones
