@@ -27,9 +27,9 @@ from srkit._core.errors import SrkitError
 
 Color = Literal["rgb", "y"]
 ForwardAll = Literal["hr", "pyramid"]
-Kind = Literal["image", "cube", "cube_fusion"]
+Kind = Literal["image", "cube", "cube_fusion", "clip"]
 COLORS: tuple[str, ...] = ("rgb", "y")
-KINDS: tuple[str, ...] = ("image", "cube", "cube_fusion")
+KINDS: tuple[str, ...] = ("image", "cube", "cube_fusion", "clip")
 FORWARD_ALL: tuple[str, ...] = ("hr", "pyramid")
 
 
@@ -64,7 +64,8 @@ class ModelCard:
             ``"cube"``, a hyperspectral cube ``(N, bands, h, w)`` of any band count, values scaled to about
             [0, 1], each band one channel of ``in_channels``/``out_channels`` = 1 (``srkit.hsi``);
             ``"cube_fusion"``, ``forward(lr_cube, guide, response)``: a cube, an HR guide image ``(N, C, H, W)``
-            in the cube's units and the guide's spectral response ``(C, bands)``.
+            in the cube's units and the guide's spectral response ``(C, bands)``; ``"clip"``, a video clip
+            ``(N, T, C, h, w)`` of LR frames, returning ``(N, T, C, s h, s w)`` (``srkit.video``).
         scales: the scales served. On a registered card: every scale the architecture can be built for; on a
             model instance's card: the scales that instance serves.
         in_channels, out_channels: channels of ``forward``'s input and output (1 for Y-channel models; a
@@ -129,7 +130,7 @@ class ModelCard:
             raise SrkitError(f"{where}: scales must be integers >= 1, got {self.scales!r}")
         if self.kind not in KINDS:
             raise SrkitError(f"{where}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.kind != "image" and (self.in_channels, self.out_channels, self.color) != (1, 1, "rgb"):
+        if self.kind in ("cube", "cube_fusion") and (self.in_channels, self.out_channels, self.color) != (1, 1, "rgb"):
             raise SrkitError(f"{where}: a cube model takes and gives one band per channel (1 -> 1, color rgb)")
         if self.color not in COLORS:
             raise SrkitError(f"{where}: color must be one of {', '.join(COLORS)}, got {self.color!r}")

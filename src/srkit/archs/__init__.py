@@ -35,6 +35,7 @@ from srkit.archs import (
     srresnet,
     swinir,
     vdsr,
+    vsr,
 )
 
 # --- end of paper files ---
@@ -107,6 +108,7 @@ _ZOO = (
     *srresnet.ZOO,
     *swinir.ZOO,
     *vdsr.ZOO,
+    *vsr.ZOO,
 )
 _DETECTIONS = (
     *carn.DETECTIONS,

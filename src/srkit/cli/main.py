@@ -16,7 +16,22 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import srkit
-from srkit.cli import bench, blindset, dip, dpsr, export, face, hsi, kernel, models, train, unpairedset, upscale, zssr
+from srkit.cli import (
+    bench,
+    blindset,
+    dip,
+    dpsr,
+    export,
+    face,
+    hsi,
+    kernel,
+    models,
+    train,
+    unpairedset,
+    upscale,
+    video,
+    zssr,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     dip.add_parser(sub)
     face.add_parser(sub)
     hsi.add_parser(sub)
+    video.add_parser(sub)
     dpsr.add_parser(sub)
     kernel.add_parser(sub)
     zssr.add_parser(sub)

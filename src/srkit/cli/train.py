@@ -10,6 +10,7 @@ import srkit
 import srkit.face  # registers data kind faces and recipe face_prior
 import srkit.hsi  # registers data kind cubes and recipe hsi
 import srkit.unsupervised  # registers the unpaired recipes (two_step, cincgan)
+import srkit.video.train  # registers data kind clips and recipe vsr
 from srkit.data.paths import resolve_data_path
 
 

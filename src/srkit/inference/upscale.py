@@ -160,7 +160,10 @@ class ImagePipeline(nn.Module):
             raise SrkitError(f"images need 1 to 4 channels (L, LA, RGB, RGBA), got {channels}")
         card = card_of(model)
         if card.kind != "image":
-            raise SrkitError(f"model {card.name!r} is a hyperspectral network, not an image SR model: use srkit hsi")
+            what, tool = (
+                ("a video network", "srkit video") if card.kind == "clip" else ("a hyperspectral network", "srkit hsi")
+            )
+            raise SrkitError(f"model {card.name!r} is {what}, not an image SR model: use {tool}")
         image_in = card.in_channels - card.noise_map
         if (card.color, image_in, card.out_channels) not in (("rgb", 3, 3), ("y", 1, 1)):
             raise SrkitError(

@@ -1,0 +1,261 @@
+"""Video SR networks (survey section 6.3): explicit motion compensation and recurrent propagation, CPU-sized.
+
+All take a clip ``(N, T, 3, h, w)`` of LR frames in [0, 1] and return ``(N, T, 3, s h, s w)`` (card kind ``clip``).
+
+- :class:`SPyNetLite`: optical flow by a spatial pyramid (Ranjan and Black, SPyNet, CVPR 2017): at each level, from
+  coarse to fine, a small network refines the upsampled flow from the two frames, the second warped by it. Here 4
+  levels of 4 convolutions (5x5; 16-32-16-2 channels), for LR frames.
+- :class:`VESPCN`: after Caballero et al. (VESPCN, CVPR 2017): each frame's neighbours are motion-compensated onto
+  it (flow + backward warp) and fused early with it (concatenated), then an ESPCN-like network upsamples with a
+  sub-pixel layer. ``forward_motion`` also returns the flows and warped neighbours for the paper's motion loss.
+- :class:`BasicVSRLite`: after Chan et al. (BasicVSR, CVPR 2021): features propagate through the clip backward and
+  forward, each step warping the previous step's features by the flow and refining them with residual blocks;
+  each frame is reconstructed from both propagations (pixel shuffle, global bicubic residual).
+  ``bidirectional=False`` is the unidirectional variant for streams (forward propagation only: each output
+  depends on past frames only).
+
+These are srkit's CPU-sized layouts of the papers' designs (their parameter counts do not apply).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from srkit._core.cards import ModelCard
+from srkit._core.checks import check_positive_scale
+from srkit._core.hparams import store_hparams
+from srkit.archs._registry import Builder
+from srkit.blocks import ResBlock, conv2d
+from srkit.functional.warp import flow_warp
+
+PAPERS = {
+    "spynet": "Ranjan, Black, Optical Flow Estimation using a Spatial Pyramid Network, CVPR 2017",
+    "vespcn": "Caballero, Ledig, Aitken, Acosta, Totz, Wang, Shi, Real-Time Video Super-Resolution with "
+    "Spatio-Temporal Networks and Motion Compensation (VESPCN), CVPR 2017",
+    "basicvsr": "Chan, Wang, Yu, Dong, Loy, BasicVSR: The Search for Essential Components in Video Super-Resolution "
+    "and Beyond, CVPR 2021",
+}
+
+
+class SPyNetLite(nn.Module):
+    """Pyramid optical flow between two frames (module docstring). ``forward(a, b)`` is the flow from ``a`` to ``b``
+    (where each pixel of ``a`` is in ``b``), ``(N, 2, H, W)`` in pixels; sizes need not be powers of two."""
+
+    @store_hparams
+    def __init__(self, *, levels: int = 4, n_feats: int = 16) -> None:
+        super().__init__()
+        self.levels = levels
+        self.basic = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv2d(8, n_feats, 5, padding=2),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(n_feats, 2 * n_feats, 5, padding=2),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(2 * n_feats, n_feats, 5, padding=2),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(n_feats, 2, 5, padding=2),
+            )
+            for _ in range(levels)
+        )
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        pyramid = [(a, b)]
+        for _ in range(self.levels - 1):
+            pa, pb = pyramid[-1]
+            if min(pa.shape[-2:]) < 8:
+                break
+            pyramid.append((F.avg_pool2d(pa, 2, ceil_mode=True), F.avg_pool2d(pb, 2, ceil_mode=True)))
+        flow = torch.zeros(a.shape[0], 2, *pyramid[-1][0].shape[-2:], dtype=a.dtype, device=a.device)
+        for level, (pa, pb) in zip(range(len(pyramid) - 1, -1, -1), reversed(pyramid), strict=True):
+            if flow.shape[-2:] != pa.shape[-2:]:
+                sy, sx = pa.shape[-2] / flow.shape[-2], pa.shape[-1] / flow.shape[-1]
+                flow = F.interpolate(flow, size=pa.shape[-2:], mode="bilinear", align_corners=False)
+                flow = flow * torch.tensor([sx, sy], dtype=flow.dtype, device=flow.device).view(1, 2, 1, 1)
+            inputs = torch.cat([pa, flow_warp(pb, flow), flow], dim=1)
+            flow = flow + self.basic[level](inputs)
+        return flow
+
+
+class VESPCN(nn.Module):
+    """Motion-compensated early fusion of ``2 * radius + 1`` frames, then an ESPCN-like upsampler (module docstring).
+
+    Args:
+        scale: the upscaling factor.
+        radius: neighbours on each side (border frames repeat the nearest frame).
+        n_feats, n_layers: width and depth of the fusion network.
+    """
+
+    @store_hparams
+    def __init__(self, *, scale: int = 4, radius: int = 1, n_feats: int = 64, n_layers: int = 6) -> None:
+        super().__init__()
+        check_positive_scale(scale)
+        self.scale, self.radius = scale, radius
+        self.flow = SPyNetLite()
+        frames = 2 * radius + 1
+        layers: list[nn.Module] = [conv2d(3 * frames, n_feats, 3), nn.ReLU(inplace=True)]
+        for _ in range(n_layers - 2):
+            layers += [conv2d(n_feats, n_feats, 3), nn.ReLU(inplace=True)]
+        layers += [conv2d(n_feats, 3 * scale * scale, 3), nn.PixelShuffle(scale)]
+        self.body = nn.Sequential(*layers)
+
+    def _neighbours(self, x: torch.Tensor, t: int) -> list[int]:
+        last = x.shape[1] - 1
+        return [min(max(t + d, 0), last) for d in range(-self.radius, self.radius + 1)]
+
+    def forward_motion(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The SR clip, and for the motion loss the warped neighbours ``(N, T, 2r, 3, h, w)`` and flows."""
+        dtype = next(self.parameters()).dtype
+        x32 = x.float()
+        outs, warped, flows = [], [], []
+        for t in range(x.shape[1]):
+            centre = x32[:, t]
+            stack, w_t, f_t = [], [], []
+            for d, j in zip(range(-self.radius, self.radius + 1), self._neighbours(x32, t), strict=True):
+                if d == 0:
+                    stack.append(centre)
+                    continue
+                flow = self.flow(centre.to(dtype), x32[:, j].to(dtype)).float()
+                moved = flow_warp(x32[:, j], flow)
+                stack.append(moved)
+                w_t.append(moved)
+                f_t.append(flow)
+            base = F.interpolate(centre, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            outs.append(base + self.body(torch.cat(stack, dim=1).to(dtype)).float())
+            warped.append(torch.stack(w_t, dim=1))
+            flows.append(torch.stack(f_t, dim=1))
+        return {
+            "sr": torch.stack(outs, dim=1),
+            "warped": torch.stack(warped, dim=1),
+            "flows": torch.stack(flows, dim=1),
+        }
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_motion(x)["sr"]
+
+
+class _Propagation(nn.Module):
+    def __init__(self, n_feats: int, n_blocks: int) -> None:
+        super().__init__()
+        self.head = conv2d(3 + n_feats, n_feats, 3)
+        self.body = nn.Sequential(*(ResBlock(n_feats=n_feats) for _ in range(n_blocks)))
+
+    def forward(self, frame: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        return self.body(F.leaky_relu(self.head(torch.cat([frame, state], dim=1)), 0.1))
+
+
+class BasicVSRLite(nn.Module):
+    """Recurrent propagation with flow alignment (module docstring).
+
+    Args:
+        scale: the upscaling factor (a power of two: x2 sub-pixel stages).
+        n_feats, n_blocks: width and residual blocks of each propagation branch.
+        bidirectional: backward and forward propagation (files); False: forward only (streams).
+    """
+
+    @store_hparams
+    def __init__(self, *, scale: int = 4, n_feats: int = 32, n_blocks: int = 5, bidirectional: bool = True) -> None:
+        super().__init__()
+        check_positive_scale(scale)
+        self.scale, self.n_feats, self.bidirectional = scale, n_feats, bidirectional
+        self.flow = SPyNetLite()
+        self.forward_branch = _Propagation(n_feats, n_blocks)
+        self.backward_branch = _Propagation(n_feats, n_blocks) if bidirectional else None
+        branches = 2 if bidirectional else 1
+        ups: list[nn.Module] = [conv2d(branches * n_feats, n_feats, 1), nn.LeakyReLU(0.1, inplace=True)]
+        s = scale
+        while s > 1:
+            step = 2 if s % 2 == 0 else s
+            ups += [conv2d(n_feats, n_feats * step * step, 3), nn.PixelShuffle(step), nn.LeakyReLU(0.1, inplace=True)]
+            s //= step
+        ups.append(conv2d(n_feats, 3, 3))
+        self.up = nn.Sequential(*ups)
+
+    def _propagate(
+        self, frames: list[torch.Tensor], flows: list[torch.Tensor], branch: nn.Module, order: range
+    ) -> list[torch.Tensor]:
+        n, _, h, w = frames[0].shape
+        state = frames[0].new_zeros(n, self.n_feats, h, w)
+        feats: list[torch.Tensor] = [state] * len(frames)
+        previous = None
+        for t in order:
+            if previous is not None:
+                state = flow_warp(state, flows[t])
+            state = branch(frames[t], state)
+            feats[t] = state
+            previous = t
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = next(self.parameters()).dtype
+        frames = [x[:, t].to(dtype) for t in range(x.shape[1])]
+        last = len(frames) - 1
+        # flows[t]: from frame t to the frame the state comes from (t - 1 forward, t + 1 backward)
+        forward_flows = [frames[0].new_zeros(1)] + [self.flow(frames[t], frames[t - 1]) for t in range(1, last + 1)]
+        feats = self._propagate(frames, forward_flows, self.forward_branch, range(0, last + 1))
+        if self.backward_branch is not None:
+            backward_flows = [self.flow(frames[t], frames[t + 1]) for t in range(last)] + [frames[0].new_zeros(1)]
+            back = self._propagate(frames, backward_flows, self.backward_branch, range(last, -1, -1))
+            feats = [torch.cat([f, b], dim=1) for f, b in zip(feats, back, strict=True)]
+        outs = []
+        for t, f in enumerate(feats):
+            base = F.interpolate(x[:, t].float(), scale_factor=self.scale, mode="bicubic", align_corners=False)
+            outs.append(base + self.up(f).float())
+        return torch.stack(outs, dim=1)
+
+
+def _card(name: str, arch: str, paper: str, params: dict[int, int], notes: str) -> ModelCard:
+    return ModelCard(
+        name=name,
+        arch=arch,
+        paper=paper,
+        scales=(2, 4),
+        kind="clip",
+        tiling=False,
+        float32_io=True,
+        min_size=8,
+        params=params,
+        notes=notes,
+    )
+
+
+def vespcn(*, scale: int = 4, **overrides: Any) -> VESPCN:
+    return VESPCN(scale=scale, **overrides)
+
+
+def basicvsr_lite(*, scale: int = 4, **overrides: Any) -> BasicVSRLite:
+    return BasicVSRLite(scale=scale, **overrides)
+
+
+def basicvsr_uni(*, scale: int = 4, **overrides: Any) -> BasicVSRLite:
+    return BasicVSRLite(scale=scale, **{"bidirectional": False, **overrides})
+
+
+_CLIP = (
+    "A video network (srkit.video): forward takes a clip (N, T, 3, h, w) of LR frames in [0, 1] and returns "
+    "(N, T, 3, s h, s w). srkit's CPU-sized layout (the paper's parameter count does not apply)."
+)
+
+ZOO: list[tuple[Builder, ModelCard]] = [
+    (
+        vespcn,
+        _card("vespcn", "VESPCN", PAPERS["vespcn"] + "; flow: " + PAPERS["spynet"], {2: 278_548, 4: 299_320}, _CLIP),
+    ),
+    (
+        basicvsr_lite,
+        _card("basicvsr_lite", "BasicVSRLite", PAPERS["basicvsr"], {2: 363_787, 4: 400_779}, _CLIP + " Bidirectional."),
+    ),
+    (
+        basicvsr_uni,
+        _card(
+            "basicvsr_uni",
+            "BasicVSRLite",
+            PAPERS["basicvsr"],
+            {2: 260_171, 4: 297_163},
+            _CLIP + " Unidirectional (streams).",
+        ),
+    ),
+]
