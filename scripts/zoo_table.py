@@ -106,9 +106,11 @@ def _table() -> str:
         params = " / ".join(short(c.params[s]) for s in c.scales)
         paper = " / ".join(short(c.published_params[s]) for s in c.scales if s in c.published_params) or "-"
         called = "(x, scale), multi-scale" if c.multi_scale else "(x, scale)" if c.scale_arg else "(x)"
+        colour = {"cube": "bands", "cube_fusion": "bands"}.get(c.kind, c.color.upper())
+        called = {"cube": "(cube)", "cube_fusion": "(cube, guide, response)", "clip": "(clip)"}.get(c.kind, called)
         bf16 = ("yes, float32 image path" if c.float32_io else "yes") if c.bf16 else "no"
         lines.append(
-            f"| `{c.name}` | {c.arch} | {', '.join(f'x{s}' for s in c.scales)} | {c.color.upper()} | {called} "
+            f"| `{c.name}` | {c.arch} | {', '.join(f'x{s}' for s in c.scales)} | {colour} | {called} "
             f"| {c.forward_all or '-'} | {params} | {paper} | {c.multiple_of} | {'yes' if c.tiling else 'no'} "
             f"| {'yes' if c.fp16 else 'no'} | {bf16} |"
         )

@@ -81,6 +81,7 @@ PAPER_FILES = (
     srresnet,
     swinir,
     vdsr,
+    vsr,
 )
 _ZOO = (
     *carn.ZOO,
