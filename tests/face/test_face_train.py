@@ -88,7 +88,7 @@ def _changed(faces: Path, out: Path, **changes: object) -> srkit.TrainConfig:
     ("changes", "message"),
     [
         ({"data__kind": "patches"}, "recipe face_prior trains on faces with landmarks: set data.kind to faces"),
-        ({"data__kind": "voices", "recipe": None}, "unknown data.kind 'voices'; available: patches, faces"),
+        ({"data__kind": "voices", "recipe": None}, "unknown data.kind 'voices'; available: patches, faces, "),
         ({"model__name": "espcn", "model__options": {}, "model__scale": 4}, "recipe face_prior trains FSRNet-style"),
         ({"recipe_options": {"landmark_weight": 1.0}}, "recipe face_prior: unknown recipe_options"),
         ({"data__options": {"sigma": 0}}, "data.kind faces: data.options.sigma must be > 0"),
