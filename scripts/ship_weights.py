@@ -69,6 +69,7 @@ def _scores(
 
 FACE_ARCHS = ("fsrnet", "fsrnet_generic")
 HSI_ARCHS = ("hsi3d", "hsi_fusion")
+VIDEO_ARCHS = ("basicvsr_lite", "basicvsr_uni", "vespcn")
 
 
 def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:
@@ -108,9 +109,24 @@ def _hsi_scores(model: nn.Module, hsi_root: Path) -> dict[str, str]:
     }
 
 
+def _video_scores(model: nn.Module, vid4: Path) -> dict[str, str]:
+    """``{"Vid4 calendar x4": "21.50 dB / 0.6800, tOF 0.40", ...}``: Vid4 BI x4 (srkit.video.evaluate)."""
+    from srkit.video.evaluate import evaluate_clip, load_clip
+    from srkit.video.upscale import clip_upscaler
+
+    up = clip_upscaler(model)
+    scores = {}
+    for clip in ("calendar", "city"):
+        (row,) = evaluate_clip(clip, load_clip(vid4 / clip), {"model": lambda f: list(up(iter(f)))}, 4)
+        scores[f"Vid4 {clip} x4"] = f"{row.psnr:.2f} dB / {row.ssim:.4f}, tOF {row.tof:.3f}"
+    return scores
+
+
 def _lr_note(config: srkit.TrainConfig) -> str:
     """How the recipe made its LR patches, in a few words."""
     d = config.data
+    if d.kind == "clips":
+        return "synthetic clips from the stills (random camera paths, moving patches), MATLAB bicubic LR"
     if d.kind == "cubes":
         guide = ", HR guides through random responses" if d.options.get("guide") else ""
         return f"Wald's protocol: Gaussian PSF with FWHM = ratio{guide}"
@@ -162,6 +178,9 @@ def main() -> None:
     parser.add_argument(
         "--hsi", type=Path, default=ROOT.parent / "shared" / "data" / "hsi", help="the hyperspectral scenes folder"
     )
+    parser.add_argument(
+        "--vid4", type=Path, default=ROOT.parent / "shared" / "data" / "video" / "Vid4", help="Vid4's frame folders"
+    )
     parser.add_argument("--hardware", help="what trained it, e.g. '2-core AMD EPYC CPU, bf16'")
     parser.add_argument(
         "--real-world",
@@ -198,6 +217,10 @@ def main() -> None:
             f"{config.data.options.get('bands', 16)} bands, batch {config.data.batch_size}, scales "
             f"{config.data.scales or [config.model.scale]})"
             if config.data.kind == "cubes"
+            else f" ({_lr_note(config)}, {config.data.options.get('frames', 7)} frames of "
+            f"{config.data.patch_size}x{config.data.patch_size} LR, batch {config.data.batch_size}, "
+            f"x{config.model.scale})"
+            if config.data.kind == "clips"
             else f" ({_lr_note(config)}, {config.data.patch_size}x{config.data.patch_size} LR patches, "
             f"batch {config.data.batch_size}, scales {config.data.scales})"
         ),
@@ -223,6 +246,12 @@ def main() -> None:
             "Y channel, shave = scale; landmark NME by srkit.face.landmarks)"
         )
         training.update(_face_scores(model, args.name, args.faces))
+    elif arch in VIDEO_ARCHS:
+        training["evaluated"] = training["evaluated"].split(", srkit bench")[0] + (
+            ", scripts/ship_weights.py (srkit.video.evaluate: Vid4 BI x4, MATLAB bicubic LR, per-frame Y-PSNR/SSIM "
+            "with 4 px shaved, TecoGAN's tOF; windows of 15 frames overlapping by 3)"
+        )
+        training.update(_video_scores(model, args.vid4))
     elif arch in HSI_ARCHS:
         training["evaluated"] = training["evaluated"].split(", srkit bench")[0] + (
             ", scripts/ship_weights.py (srkit.hsi.evaluate: held-out CAVE balloons, Wald's protocol, band-mean "
@@ -232,7 +261,7 @@ def main() -> None:
     else:
         training.update(_scores(model, args.name, args.data, args.sets, args.real_world))
     out = args.out or weights_dir() / filename
-    one_scale = face or arch == "hsi3d"  # weights for one scale of a several-scale architecture
+    one_scale = face or arch in ("hsi3d", *VIDEO_ARCHS)  # weights for one scale of a several-scale architecture
     save_shipped(out, model.state_dict(), training, arch=arch, scale=int(model.scale) if one_scale else None)
     print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
 
