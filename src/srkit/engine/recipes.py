@@ -45,6 +45,18 @@ def adamw(lr: float = 2e-4, betas: tuple[float, float] = (0.9, 0.99), weight_dec
     return functools.partial(torch.optim.AdamW, lr=lr, betas=betas, weight_decay=weight_decay)
 
 
+class MethodRunner(nn.Module):
+    """Runs ``model.<method>`` as ``forward``: a player's runner for a recipe that needs more than ``forward``
+    (FSRNet's ``forward_priors``, VESPCN's ``forward_motion``), which the loop then wraps for DDP and compile."""
+
+    def __init__(self, model: nn.Module, method: str) -> None:
+        super().__init__()
+        self.model, self.method = model, method
+
+    def forward(self, *args: Any) -> Any:
+        return getattr(self.model, self.method)(*args)
+
+
 @dataclass(frozen=True)
 class Player:
     """A network a recipe trains; the loop gives it its optimiser, schedule, gradient scaler and clipping.

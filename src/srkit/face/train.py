@@ -33,23 +33,12 @@ from srkit._core.errors import SrkitError
 from srkit.data.paths import DataPaths
 from srkit.engine.config import TrainConfig
 from srkit.engine.options import non_negative, parse_options, positive
-from srkit.engine.recipes import MODEL, Adversary, Player, Updates, adamw
+from srkit.engine.recipes import MODEL, Adversary, MethodRunner, Player, Updates, adamw
 from srkit.engine.run import register_dataset, register_recipe
 from srkit.face.data import FaceBatches
 from srkit.losses import get_criterion
 
 FACE_PRIOR_OPTIONS = {"heatmap_weight": non_negative(float, 0.05), "parsing_weight": non_negative(float, 0.1)}
-
-
-class _Priors(nn.Module):
-    """Runs ``forward_priors`` as ``forward`` (what the loop wraps for DDP and ``torch.compile``)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.model.forward_priors(x)  # type: ignore[operator]
 
 
 def _prior_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -91,7 +80,9 @@ class FacePriorRecipe:
         if not hasattr(model, "forward_priors"):
             raise SrkitError(f"recipe face_prior trains FSRNet-style models (forward_priors); {card.name} is not one")
         self.loss, self.weights = get_criterion(pixel), (heatmap_weight, parsing_weight)
-        self.players: tuple[Player, ...] = (Player(MODEL, model, optimizer or adamw(), runner=_Priors(model)),)
+        self.players: tuple[Player, ...] = (
+            Player(MODEL, model, optimizer or adamw(), runner=MethodRunner(model, "forward_priors")),
+        )
         self.adversary = adversary
         if adversary is not None:
             self.players = (adversary.player, *self.players)

@@ -23,23 +23,12 @@ from srkit._core.errors import SrkitError
 from srkit.data.paths import DataPaths
 from srkit.engine.config import TrainConfig
 from srkit.engine.options import non_negative, parse_options, positive
-from srkit.engine.recipes import MODEL, Player, Updates, adamw
+from srkit.engine.recipes import MODEL, MethodRunner, Player, Updates, adamw
 from srkit.engine.run import register_dataset, register_recipe
 from srkit.losses import get_criterion
 from srkit.video.data import SyntheticClips
 
 __all__ = ["VSRRecipe"]
-
-
-class _Motion(nn.Module):
-    """Runs ``forward_motion`` as ``forward`` (what the loop wraps)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.model.forward_motion(x)  # type: ignore[operator]
 
 
 def _tv(flow: torch.Tensor) -> torch.Tensor:
@@ -63,7 +52,7 @@ class VSRRecipe:
             raise SrkitError(f"recipe vsr trains video networks (card kind clip), not {card.name}")
         self.motion = hasattr(model, "forward_motion")
         self.loss, self.weights = get_criterion(pixel), (motion_weight, smooth_weight)
-        runner = _Motion(model) if self.motion else None
+        runner = MethodRunner(model, "forward_motion") if self.motion else None
         self.players: tuple[Player, ...] = (Player(MODEL, model, optimizer or adamw(), runner=runner),)
 
     def training_step(self, batch: dict[str, Any], nets: Mapping[str, nn.Module]) -> Updates:
