@@ -183,8 +183,8 @@ def _only(names: list[str], path: Path, key: str | None) -> str:
     return names[0]
 
 
-def _mat_variables(path: Path) -> tuple[dict[str, np.ndarray], bool]:
-    """The numeric variables of a .mat file (as MATLAB sees them) and whether it is v7.3 (HDF5)."""
+def _mat_variables(path: Path) -> dict[str, np.ndarray]:
+    """The numeric variables of a .mat file (v5, or v7.3: HDF5), as MATLAB sees them."""
     with open(path, "rb") as f:
         head = f.read(128)
     if b"MATLAB 7.3" in head[:116] or head[:8] == b"\x89HDF\r\n\x1a\n":
@@ -197,19 +197,17 @@ def _mat_variables(path: Path) -> tuple[dict[str, np.ndarray], bool]:
             for name, item in h.items():
                 if isinstance(item, h5py.Dataset) and item.dtype.kind in "uif":
                     out[name] = np.asarray(item[()]).T  # HDF5 holds MATLAB's column-major arrays transposed
-        return out, True
+        return out
     try:
         from scipy.io import loadmat
     except ImportError:
         raise SrkitError(f"reading {path} (a MATLAB .mat file) needs scipy: pip install 'srkit[mat]'") from None
     raw = loadmat(str(path))
-    return {
-        k: np.asarray(v) for k, v in raw.items() if not k.startswith("__") and np.asarray(v).dtype.kind in "uif"
-    }, False
+    return {k: np.asarray(v) for k, v in raw.items() if not k.startswith("__") and np.asarray(v).dtype.kind in "uif"}
 
 
 def _read_mat(path: Path, key: str | None, layout: str | None) -> Cube:
-    variables, _ = _mat_variables(path)
+    variables = _mat_variables(path)
     if key is not None and key not in variables:
         raise SrkitError(f"{path}: no numeric variable {key!r} (it has {', '.join(variables) or 'none'})")
     scalars = {k: int(v.reshape(-1)[0]) for k, v in variables.items() if v.size == 1}

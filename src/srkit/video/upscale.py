@@ -93,7 +93,7 @@ def clip_upscaler(model: nn.Module, *, window: int = 15, overlap: int = 3) -> St
     def run(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         it = iter(frames)
         buffer: collections.deque[np.ndarray] = collections.deque()
-        emitted = 0  # frames output so far; the buffer starts at frame emitted - (len(buffer) - pending)
+        emitted = 0  # frames output so far
         head = 0  # index of buffer[0]
         while True:
             buffer.extend(itertools.islice(it, window - len(buffer)))
