@@ -6,6 +6,7 @@ import argparse
 import glob
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import srkit
 from srkit._core.progress import Progress
 from srkit.archs.shipped import SUITS
 from srkit.data.io import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES
-from srkit.inference.api import upscale_file
-from srkit.inference.upscale import MAX_SCALE, default_output, describe
+from srkit.inference.batch import Job, Outcome, Settings, available_cores, run_local, run_ray
+from srkit.inference.upscale import MAX_SCALE, Upscaler, default_output, describe
 
 _FORMATS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "webp": ".webp", "tif": ".tif", "tiff": ".tif", "bmp": ".bmp"}
 
@@ -101,6 +102,37 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave existing output files as they are and upscale the rest: resumes a folder job that was stopped "
+        "(outputs are written atomically, so an existing file is always whole)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default="auto",
+        help="worker processes for many files, each with its own model and cores/N threads: a number, or 'auto' "
+        "(default: all cores when there are at least 4 files per core on the CPU, else 1: one process using all "
+        "cores, which suits few or large images)",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run on a Ray cluster (pip install 'srkit[ray]'): ADDRESS as ray.init takes it ('auto' for the cluster "
+        "this machine belongs to, ray://HOST:10001 for a remote one); without ADDRESS, a local Ray instance. "
+        "Workers receive and return file bytes: no shared file system needed",
+    )
+    p.add_argument(
+        "--ray-workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="Ray actors, one model each (default 2); with --device cuda each takes one GPU",
+    )
+    p.add_argument(
         "--max-pixels",
         type=int,
         default=DEFAULT_MAX_PIXELS,
@@ -113,6 +145,23 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
+
+
+def _jobs(value: str) -> int | str:
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a number of processes >= 1 or 'auto', not {value!r}")
+    return int(value)
+
+
+def pick_processes(jobs: int | str, files: int, device: str) -> int:
+    """``--jobs``: a number as given (at most one per file); ``auto``: one per core when there are at least 4 files
+    per core on the CPU (worth a process's start-up, about 2 s), else 1."""
+    if jobs != "auto":
+        return max(1, min(int(jobs), files))
+    cores = available_cores()
+    return cores if device == "cpu" and cores > 1 and files >= 4 * cores else 1
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -167,65 +216,104 @@ def plan_outputs(inputs: list[Path], output: str | None, scale: float, fmt: str 
     return targets
 
 
-def run(args: argparse.Namespace) -> int:
-    inputs = expand_inputs(args.inputs)
-    targets = plan_outputs(inputs, args.output, args.scale, args.format)
-    if not args.overwrite:
-        existing = [t for t in targets if t.exists()]
-        if existing:
-            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-            raise srkit.SrkitError(f"{existing[0]}{more} exist(s); pass --overwrite to replace")
-    if args.output is not None and not (len(inputs) == 1 and targets[0] == Path(args.output)):
-        try:
-            Path(args.output).mkdir(parents=True, exist_ok=True)
-        except OSError as err:  # read-only file system, no permission, a file in the way
-            raise srkit.SrkitError(f"cannot create the output folder {args.output}: {err.strerror or err}") from None
-    up = srkit.Upscaler(
-        args.model,
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        model=args.model,
+        scale=args.scale,
         device=args.device,
         precision=args.precision,
         tile=args.tile,
         overlap=args.overlap,
         tta=args.tta,
         noise_level=args.noise,
+        overwrite=args.overwrite,
+        max_pixels=args.max_pixels,
+        quality=args.quality,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.overwrite and args.skip_existing:
+        raise srkit.SrkitError("--overwrite and --skip-existing contradict each other: choose one")
+    if args.ray_workers < 1:
+        raise srkit.SrkitError(f"--ray-workers must be >= 1, got {args.ray_workers}")
+    inputs = expand_inputs(args.inputs)
+    targets = plan_outputs(inputs, args.output, args.scale, args.format)
+    jobs = [Job(src, dst) for src, dst in zip(inputs, targets, strict=True)]
+    skipped = 0
+    if not args.overwrite:
+        existing = [j for j in jobs if j.target.exists()]
+        if existing and not args.skip_existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            raise srkit.SrkitError(
+                f"{existing[0].target}{more} exist(s); pass --overwrite to replace, or --skip-existing to keep"
+            )
+        skipped = len(existing)
+        jobs = [j for j in jobs if not j.target.exists()]
+    if args.output is not None and not (len(inputs) == 1 and targets[0] == Path(args.output)):
+        try:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # read-only file system, no permission, a file in the way
+            raise srkit.SrkitError(f"cannot create the output folder {args.output}: {err.strerror or err}") from None
+    settings = _settings(args)
+    up = settings.upscaler()  # checks the model and settings here, once, before any worker starts
     if args.noise and not up.card.noise_map:
         raise srkit.SrkitError(f"--noise is for models that take a noise-level map (srkit_prior), not {args.model}")
     show = False if (args.no_progress or args.quiet) else None  # None: a bar on a terminal, plain lines in logs
-    start, mp_in, mp_out, failed = time.perf_counter(), 0.0, 0.0, 0
-    for src, dst in zip(inputs, targets, strict=True):
-        bar = Progress(desc=src.name, unit="tile", show=show, leave=False)
+    start = time.perf_counter()
+    processes = pick_processes(args.jobs, len(jobs), args.device)
+    if args.ray is not None:
+        outcomes = run_ray(jobs, settings, address=args.ray or None, workers=args.ray_workers)
+        where = f" on Ray ({args.ray_workers} workers)"
+    else:
+        outcomes = _local(jobs, settings, up, processes, show)
+        where = f" in {processes} processes" if processes > 1 else ""
+    done, failed, mp_in, mp_out = 0, 0, 0.0, 0.0
+    files = Progress(desc="images", unit="img", total=len(jobs), show=show if len(jobs) > 1 else False)
+    try:
+        for outcome in outcomes:
+            files.update(1)
+            if not outcome.ok:
+                failed += 1
+                print(f"srkit: error: {outcome.error}", file=sys.stderr)
+                continue
+            done += 1
+            (h, w), (oh, ow) = outcome.in_size, outcome.out_size
+            mp_in, mp_out = mp_in + h * w / 1e6, mp_out + oh * ow / 1e6
+            if not args.quiet:
+                print(f"{outcome.job.source} -> {outcome.job.target} ({w}x{h} -> {ow}x{oh})")
+    finally:
+        files.close()
+    if not args.quiet:
+        seconds = time.perf_counter() - start
+        print(
+            f"upscaled {done} image{'s' if done != 1 else ''} x{args.scale:g} with {describe(up.net)}{where} "
+            f"({mp_in:.2f} MP in, {mp_out:.2f} MP out) in {seconds:.1f} s"
+            + (f"; {skipped} skipped (already there)" if skipped else "")
+            + (f"; {failed} failed" if failed else "")
+        )
+    return 1 if failed else 0
 
-        def on_tile(done: int, total: int, bar: Progress = bar) -> None:
+
+def _local(jobs: list[Job], settings: Settings, up: Upscaler, processes: int, show: bool | None) -> Iterator[Outcome]:
+    """run_local with a tile bar per image when one process does the work."""
+    bars: list[Progress] = []
+
+    def on_tile(job: Job) -> object:
+        for old in bars:
+            old.close()
+        bars[:] = [Progress(desc=job.source.name, unit="tile", show=show, leave=False)]
+        bar = bars[0]
+
+        def report(done: int, total: int) -> None:
             if bar.total != total:
                 bar.set_total(total)
             bar.moveto(done)
 
-        try:
-            (h, w), (oh, ow) = upscale_file(
-                src,
-                dst,
-                args.scale,
-                up,
-                overwrite=args.overwrite,
-                max_pixels=args.max_pixels,
-                quality=args.quality,
-                on_tile=on_tile,
-            )
-        except srkit.SrkitError as err:
-            failed += 1
-            print(f"srkit: error: {err}", file=sys.stderr)
-            continue
-        finally:
+        return report
+
+    try:
+        yield from run_local(jobs, settings, processes=processes, upscaler=up, on_tile=on_tile)
+    finally:
+        for bar in bars:
             bar.close()
-        mp_in, mp_out = mp_in + h * w / 1e6, mp_out + oh * ow / 1e6
-        if not args.quiet:
-            print(f"{src} -> {dst} ({w}x{h} -> {ow}x{oh})")
-    done = len(inputs) - failed
-    if not args.quiet:
-        seconds = time.perf_counter() - start
-        print(
-            f"upscaled {done} image{'s' if done != 1 else ''} x{args.scale:g} with {describe(up.net)} "
-            f"({mp_in:.2f} MP in, {mp_out:.2f} MP out) in {seconds:.1f} s" + (f"; {failed} failed" if failed else "")
-        )
-    return 1 if failed else 0
