@@ -26,6 +26,7 @@ from srkit.cli import (
     hsi,
     kernel,
     models,
+    serve,
     train,
     unpairedset,
     upscale,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     zssr.add_parser(sub)
     train.add_parsers(sub)
     export.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 

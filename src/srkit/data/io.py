@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from srkit._core.errors import SrkitError
@@ -109,6 +110,55 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, overwrite: b
             Image.fromarray(image).save(tmp, format=fmt)
         except (OSError, ValueError) as err:
             raise SrkitError(f"cannot write {p}: {_first_line(err)}") from None
+
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+    (b"II+\x00", ".tif"),  # BigTIFF
+    (b"MM\x00+", ".tif"),
+    (b"BM", ".bmp"),
+)
+
+
+def sniff_suffix(head: bytes) -> str | None:
+    """The image format of a file from its first bytes (its signature, at least 12 bytes), as the suffix srkit
+    writes it (``.png``, ``.jpg``, ``.tif``, ``.bmp``, ``.webp``); None for anything else. The file's name is not
+    asked: a name can lie.
+
+    Example:
+        >>> sniff_suffix(b"RIFF\x10\x00\x00\x00WEBPVP8 "), sniff_suffix(b"GIF89a......")
+        ('.webp', None)
+    """
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    return next((suffix for magic, suffix in _SIGNATURES if head.startswith(magic)), None)
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(width, height)`` from the file's header, without decoding the pixels (a decompression bomb costs nothing).
+
+    Raises:
+        SrkitError: not an image file that srkit reads.
+    """
+    p = Path(path)
+    with _PIL_LIMIT_LOCK:  # Pillow's limit is global: no other thread may open a file while it is lifted
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(p) as im:
+                return int(im.width), int(im.height)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as err:
+            first = err
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    try:  # TIFFs that Pillow does not open (float RGB, ...)
+        with tifffile.TiffFile(p) as tif:
+            page = tif.pages.first
+            return int(page.imagewidth), int(page.imagelength)
+    except Exception:  # tifffile raises many kinds for a non-TIFF; Pillow's error says what is wrong
+        raise SrkitError(f"not an image srkit can read: {_first_line(first)}") from None
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
