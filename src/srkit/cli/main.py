@@ -9,6 +9,7 @@ atomically, so none of these leaves a partial file.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -73,6 +74,8 @@ def _one_line_warning(message: Warning | str, category: type[Warning], *_: objec
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used by ``python -m srkit``)."""
     warnings.formatwarning = _one_line_warning  # warnings as one line, without the source line
+    # tifffile logs its own lines about a damaged file; srkit reports the file in one line of its own
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

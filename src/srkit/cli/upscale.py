@@ -112,7 +112,8 @@ def add_parser(sub: Any) -> None:
         "--jobs",
         type=_jobs,
         default="auto",
-        help="worker processes for many files, each with its own model and cores/N threads: a number, or 'auto' "
+        help="processes for many files (this one and N-1 workers), each with its own model and cores/N threads: "
+        "a number, or 'auto' "
         "(default: all cores when there are at least 4 files per core on the CPU, else 1: one process using all "
         "cores, which suits few or large images)",
     )

@@ -305,20 +305,13 @@ def _tiff_is_deep(im: Image.Image) -> bool:
 def _read_tiff(p: Path, max_pixels: int) -> Decoded:
     """The one image of a TIFF via tifffile, with its ICC profile, resolution and orientation; float samples stay
     float (in [0, 1]), integer samples become uint8 / uint16."""
-    with tifffile.TiffFile(p) as tif:
-        _check_frames(p, _full_pages(tif), "a multi-page TIFF")
-        page = tif.pages[0]
-        assert isinstance(page, tifffile.TiffPage)
-        _check_size(p, int(page.imagewidth), int(page.imagelength), max_pixels)
-        photometric, samples = int(page.photometric), int(page.samplesperpixel)
-        if photometric not in (0, 1, 2):
-            space = getattr(page.photometric, "name", photometric)
-            raise SrkitError(f"cannot read image {p}: TIFF colour space {space} is not supported")
-        data = page.asarray()
-        if page.planarconfig == 2 and samples > 1:
-            data = np.moveaxis(data, 0, -1)
-        tags = {tag.code: tag.value for tag in page.tags.values()}
-        bits = int(page.bitspersample)
+    try:
+        data, photometric, bits, tags = _tiff_page(p, max_pixels)
+    except SrkitError:
+        raise
+    except Exception as err:  # tifffile raises anything on a corrupt file (IndexError, TypeError, KeyError, ...)
+        text = str(err).strip().splitlines()
+        raise SrkitError(f"cannot read image {p}: corrupt TIFF ({text[0] if text else type(err).__name__})") from None
     what = f"image {p}"
     floats = np.issubdtype(data.dtype, np.floating) and data.dtype in FLOAT_DTYPES
     pixels = _channels_last(_check_float(data, what) if floats else _to_uint16(data, what))
@@ -331,6 +324,27 @@ def _read_tiff(p: Path, max_pixels: int) -> Decoded:
     info = {"icc_profile": tags.get(34675), "dpi": _tiff_dpi(tags)}
     orientation = tags.get(274, 1)
     return _finish(pixels, "TIFF", info, None, int(orientation) if orientation in range(1, 9) else 1)
+
+
+def _tiff_page(p: Path, max_pixels: int) -> tuple[np.ndarray, int, int, dict[int, Any]]:
+    """The first page's samples, photometric interpretation, bits per sample and tags."""
+    with tifffile.TiffFile(p) as tif:
+        _check_frames(p, _full_pages(tif), "a multi-page TIFF")
+        if not len(tif.pages):
+            raise SrkitError(f"cannot read image {p}: the TIFF holds no image")
+        page = tif.pages[0]
+        assert isinstance(page, tifffile.TiffPage)
+        _check_size(p, int(page.imagewidth), int(page.imagelength), max_pixels)
+        photometric, samples = int(page.photometric), int(page.samplesperpixel)
+        if photometric not in (0, 1, 2):
+            space = getattr(page.photometric, "name", photometric)
+            raise SrkitError(f"cannot read image {p}: TIFF colour space {space} is not supported")
+        data = page.asarray()
+        if page.planarconfig == 2 and samples > 1:
+            data = np.moveaxis(data, 0, -1)
+        tags = {tag.code: tag.value for tag in page.tags.values()}
+        bits = page.bitspersample
+        return data, photometric, max(bits) if isinstance(bits, tuple) else int(bits), tags
 
 
 def _tiff_dpi(tags: dict[int, Any]) -> tuple[float, float] | None:

@@ -75,6 +75,9 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                # Pillow's notes on a damaged file ("Corrupt EXIF data", "Tag data larger than file"): what
+                # matters is whether the pixels decode, which the caller learns by an error
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
                 yield
         finally:
             Image.MAX_IMAGE_PIXELS = saved

@@ -7,9 +7,10 @@ the jobs' order (so a summary reads like the command line that asked for it). Ev
 file costs only its own outcome.
 
 - :func:`run_local` with ``processes=1``: one model in this process, using all its threads.
-- :func:`run_local` with ``processes=N``: N spawned processes, each with one model and ``cores // N`` threads. On
-  many small images this scales better than threads (the per-image work is too small to share among threads:
-  measured in ``benchmarks/batch_upscale.py``).
+- :func:`run_local` with ``processes=N``: this process and N - 1 spawned ones, each with one model and
+  ``cores // N`` threads; this process works too, also while the others start. On many small images this scales
+  better than threads (the per-image work is too small to share among threads: measured in
+  ``benchmarks/batch_upscale.py``).
 - :func:`run_ray`: one actor per worker on a Ray cluster (``srkit[ray]``). Actors receive the input file's bytes
   and return the output's, so workers need no shared file system; this process reads the inputs and writes the
   outputs.
@@ -139,7 +140,8 @@ def run_local(
     upscaler: Upscaler | None = None,
     on_tile: Callable[[Job], Any] | None = None,
 ) -> Iterator[Outcome]:
-    """Upscale ``jobs`` in order with ``processes`` workers (1: in this process, with ``upscaler`` if given).
+    """Upscale ``jobs`` in order with ``processes`` processes: this one (with ``upscaler`` if given) and
+    ``processes - 1`` spawned workers.
 
     ``on_tile(job)`` may return a tile callback for the job (single process only: workers report whole files).
     """
@@ -150,15 +152,44 @@ def run_local(
         for job in jobs:
             yield _upscale_one(job, settings, up, on_tile(job) if on_tile else None)
         return
+    yield from _pooled(jobs, settings, upscaler or settings.upscaler(), processes)
+
+
+def _pooled(jobs: Sequence[Job], settings: Settings, up: Upscaler, processes: int) -> Iterator[Outcome]:
+    """This process and ``processes - 1`` spawned workers share the jobs: the workers get a few jobs ahead each,
+    and this process upscales the next one itself while they work (and while they start up, which takes
+    seconds: importing torch and loading the model). Outcomes are yielded in the jobs' order."""
     threads = max(1, available_cores() // processes)
-    # spawn, not fork: forking a process whose thread pools are running can deadlock the child
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(settings, threads),
-    ) as pool:
-        yield from pool.map(_work, jobs, chunksize=1)
+    ahead = 2 * (processes - 1)
+    pending: dict[concurrent.futures.Future[Outcome], int] = {}
+    done: dict[int, Outcome] = {}
+    handed, given = 0, 0
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        # spawn, not fork: forking a process whose thread pools are running can deadlock the child
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=processes - 1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(settings, threads),
+        ) as pool:
+            while given < len(jobs):
+                while handed < len(jobs) and len(pending) < ahead:
+                    pending[pool.submit(_work, jobs[handed])] = handed
+                    handed += 1
+                if handed < len(jobs):
+                    done[handed] = _upscale_one(jobs[handed], settings, up)
+                    handed += 1
+                else:
+                    concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in [f for f in pending if f.done()]:
+                    done[pending.pop(future)] = future.result()
+                while given in done:
+                    yield done.pop(given)
+                    given += 1
+    finally:
+        torch.set_num_threads(saved)
 
 
 class _RayWorker:
