@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,11 +105,13 @@ def test_ray_local_instance_writes_what_local_writes(tmp_path: Path, capsys: pyt
     src = _folder(tmp_path, 5, corrupt=(2,))
     common = ["upscale", str(src), "--model", "srkit_fast", "--no-progress"]
     assert main([*common, "-o", str(tmp_path / "local")]) == 1
-    capsys.readouterr()
-    assert main([*common, "-o", str(tmp_path / "ray"), "--ray", "--ray-workers", "2"]) == 1
-    captured = capsys.readouterr()
+    # in a child process: Ray replaces builtins.print in the process that starts it, for good
+    command = [sys.executable, "-m", "srkit", *common, "-o", str(tmp_path / "ray"), "--ray", "--ray-workers", "2"]
+    ray = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert ray.returncode == 1, ray.stderr
     assert _names(tmp_path / "local") == _names(tmp_path / "ray") == ["000.png", "001.png", "003.png", "004.png"]
     for name in _names(tmp_path / "local"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes()
-    assert "on Ray (2 workers)" in captured.out and "; 1 failed" in captured.out
-    assert f"{src / '002.png'}" in captured.err
+    assert "on Ray (2 workers)" in ray.stdout and "; 1 failed" in ray.stdout
+    errors = [line for line in ray.stderr.splitlines() if line.startswith("srkit: error:")]
+    assert len(errors) == 1 and f"{src / '002.png'}" in errors[0]

@@ -219,6 +219,9 @@ def run_ray(
     with ``workers * threads`` CPUs), ``workers`` actors of ``threads`` CPUs each (``num_gpus=1`` each when
     ``settings.device`` is ``cuda``).
 
+    Ray's own side effect: the process that calls ``ray.init`` keeps Ray's replacement of ``builtins.print``
+    after the job (run it in a process of its own, as ``srkit upscale --ray`` does, where that matters).
+
     Raises:
         SrkitError: Ray is not installed (``pip install srkit[ray]``) or the cluster cannot be reached.
     """
