@@ -115,3 +115,22 @@ def test_ray_local_instance_writes_what_local_writes(tmp_path: Path, capsys: pyt
     assert "on Ray (2 workers)" in ray.stdout and "; 1 failed" in ray.stdout
     errors = [line for line in ray.stderr.splitlines() if line.startswith("srkit: error:")]
     assert len(errors) == 1 and f"{src / '002.png'}" in errors[0]
+
+
+def _die(settings: object, threads: int) -> None:
+    os._exit(3)  # a worker killed as it starts (as by the OOM killer)
+
+
+def test_a_dead_worker_is_one_line_and_the_run_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import srkit.inference.batch as batch
+
+    src = _folder(tmp_path, 8)
+    monkeypatch.setattr(batch, "_init_worker", _die)
+    common = ["upscale", str(src), "-o", str(tmp_path / "out"), "--model", "srkit_fast", "--no-progress", "-j", "2"]
+    assert main(common) == 1
+    assert "a worker process died" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main([*common, "--skip-existing"]) == 0
+    assert _names(tmp_path / "out") == [f"{i:03d}.png" for i in range(8)]

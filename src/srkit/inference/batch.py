@@ -19,6 +19,7 @@ file costs only its own outcome.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import dataclasses
 import logging
 import multiprocessing
@@ -184,7 +185,13 @@ def _pooled(jobs: Sequence[Job], settings: Settings, up: Upscaler, processes: in
                 else:
                     concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in [f for f in pending if f.done()]:
-                    done[pending.pop(future)] = future.result()
+                    try:
+                        done[pending.pop(future)] = future.result()
+                    except concurrent.futures.process.BrokenProcessPool:
+                        raise SrkitError(
+                            "a worker process died (killed, out of memory?); the files written so far are whole: "
+                            "run again with --skip-existing to go on"
+                        ) from None
                 while given in done:
                     yield done.pop(given)
                     given += 1
