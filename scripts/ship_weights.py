@@ -69,7 +69,7 @@ def _scores(
 
 FACE_ARCHS = ("fsrnet", "fsrnet_generic")
 HSI_ARCHS = ("hsi3d", "hsi_fusion")
-VIDEO_ARCHS = ("basicvsr_lite", "basicvsr_uni", "vespcn")
+VIDEO_ARCHS = ("basicvsr_lite", "basicvsr_uni", "vespcn", "srkit_vsr", "srkit_vsr_uni")
 
 
 def _face_scores(model: nn.Module, name: str, faces: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 import srkit
+import srkit.video.train
 from srkit import SrkitError, build_model, card_of
 from srkit.engine import config_from_dict, train
 from srkit.functional.warp import flow_warp
@@ -18,9 +19,11 @@ from srkit.video.data import SyntheticClips
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = {"vespcn": {"n_feats": 8, "n_layers": 3}, "basicvsr_lite": {"n_feats": 8, "n_blocks": 1}}
 TINY["basicvsr_uni"] = TINY["basicvsr_lite"]
+TINY["srkit_vsr"] = {"prop_feats": 8, "prop_blocks": 1, "fuse_blocks": 1}
+TINY["srkit_vsr_uni"] = TINY["srkit_vsr"]
 
 
-@pytest.mark.parametrize("name", ["vespcn", "basicvsr_lite", "basicvsr_uni"])
+@pytest.mark.parametrize("name", ["vespcn", "basicvsr_lite", "basicvsr_uni", "srkit_vsr", "srkit_vsr_uni"])
 def test_clip_in_clip_out(name: str) -> None:
     model = build_model(name, scale=4, **TINY[name])
     assert card_of(model).kind == "clip"
@@ -28,8 +31,21 @@ def test_clip_in_clip_out(name: str) -> None:
     assert sum(p.numel() for p in build_model(name, scale=4).parameters()) == card_of(model).params[4]
 
 
-def test_unidirectional_outputs_depend_on_the_past_only() -> None:
-    model = build_model("basicvsr_uni", scale=2, **TINY["basicvsr_uni"]).eval()
+def test_srkit_vsr_starts_as_srkit_frame_by_frame_and_trains_only_its_own_parts() -> None:
+    model = build_model("srkit_vsr", scale=3, **TINY["srkit_vsr"]).eval()
+    clip = torch.rand(1, 4, 3, 10, 12)
+    image = srkit.load_model("srkit")
+    with torch.no_grad():
+        torch.testing.assert_close(model(clip)[0], image(clip[0], 3), rtol=0, atol=0)
+    trainable = {n.split(".")[0] for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"flow", "forward_branch", "backward_branch", "fuse"}
+
+
+@pytest.mark.parametrize("name", ["basicvsr_uni", "srkit_vsr_uni"])
+def test_unidirectional_outputs_depend_on_the_past_only(name: str) -> None:
+    model = build_model(name, scale=2, **TINY[name]).eval()
+    if name == "srkit_vsr_uni":  # the fusion starts at zero: make it carry the past
+        torch.nn.init.normal_(model.fuse[-1].weight, std=0.1)
     x = torch.rand(1, 4, 3, 16, 16)
     y = x.clone()
     y[:, 3] = torch.rand(3, 16, 16)
@@ -58,7 +74,7 @@ def test_synthetic_clips_move_and_are_step_indexed(tmp_path: Path) -> None:
         SyntheticClips([tmp_path], scale=4, patch=64)
 
 
-@pytest.mark.parametrize("name", ["vespcn", "basicvsr_lite"])
+@pytest.mark.parametrize("name", ["vespcn", "basicvsr_lite", "srkit_vsr"])
 def test_train_vsr(tmp_path: Path, name: str) -> None:
     rng = np.random.default_rng(0)
     stills = tmp_path / "stills"

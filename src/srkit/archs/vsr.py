@@ -13,6 +13,9 @@ All take a clip ``(N, T, 3, h, w)`` of LR frames in [0, 1] and return ``(N, T, 3
   each frame is reconstructed from both propagations (pixel shuffle, global bicubic residual).
   ``bidirectional=False`` is the unidirectional variant for streams (forward propagation only: each output
   depends on past frames only).
+- :class:`RecurrentSrkit` (``srkit_vsr``, ``srkit_vsr_uni``): the same propagation on the features of srkit's
+  single-image network, whose head, body and tail it reuses (frozen): BasicVSR's plan with a pretrained
+  per-frame extractor and reconstruction. It starts as srkit frame by frame and learns what the neighbours add.
 
 These are srkit's CPU-sized layouts of the papers' designs (their parameter counts do not apply).
 """
@@ -29,6 +32,7 @@ from srkit._core.cards import ModelCard
 from srkit._core.checks import check_positive_scale
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
+from srkit.archs.srkit_nets import SrkitNet, anchor_shuffle
 from srkit.blocks import ResBlock, conv2d
 from srkit.functional.warp import flow_warp
 
@@ -138,9 +142,9 @@ class VESPCN(nn.Module):
 
 
 class _Propagation(nn.Module):
-    def __init__(self, n_feats: int, n_blocks: int) -> None:
+    def __init__(self, n_feats: int, n_blocks: int, in_channels: int = 3) -> None:
         super().__init__()
-        self.head = conv2d(3 + n_feats, n_feats, 3)
+        self.head = conv2d(in_channels + n_feats, n_feats, 3)
         self.body = nn.Sequential(*(ResBlock(n_feats=n_feats) for _ in range(n_blocks)))
 
     def forward(self, frame: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
@@ -207,12 +211,127 @@ class BasicVSRLite(nn.Module):
         return torch.stack(outs, dim=1)
 
 
-def _card(name: str, arch: str, paper: str, params: dict[int, int], notes: str) -> ModelCard:
+class RecurrentSrkit(nn.Module):
+    """Recurrent propagation on the features of srkit's single-image network (module docstring).
+
+    Each frame's features are SrkitNet's head and body (srkit's shipped weights, frozen by default). Backward and
+    forward branches carry features through the clip, each step warped by the SPyNetLite flow onto the next frame.
+    A fusion block adds what they bring to the frame's own features before SrkitNet's tail and anchor. The
+    fusion's last convolution starts at zero, so an untrained model is srkit frame by frame, exactly.
+
+    Args:
+        scale: the upscaling factor (one of SrkitNet's: 2, 3, 4).
+        n_feats, n_blocks: SrkitNet's width and depth (those of the shipped ``srkit``).
+        prop_feats, prop_blocks: width and residual blocks of each propagation branch.
+        fuse_blocks: residual blocks of the fusion.
+        bidirectional: backward and forward propagation (files); False: forward only (streams).
+        image_init: the single-image weights to start from (a shipped name; None: random).
+        freeze_image: keep SrkitNet's weights fixed in training (only propagation, fusion and flow learn).
+    """
+
+    @store_hparams
+    def __init__(
+        self,
+        *,
+        scale: int = 4,
+        n_feats: int = 48,
+        n_blocks: int = 8,
+        prop_feats: int = 32,
+        prop_blocks: int = 3,
+        fuse_blocks: int = 2,
+        bidirectional: bool = True,
+        image_init: str | None = "srkit",
+        freeze_image: bool = True,
+    ) -> None:
+        super().__init__()
+        self.scale, self.prop_feats, self.bidirectional = scale, prop_feats, bidirectional
+        self.image = SrkitNet(scale=scale, n_feats=n_feats, n_blocks=n_blocks)
+        if image_init is not None:
+            from srkit.archs.loader import load_model  # here: the loader imports every arch module
+
+            self.image.load_state_dict(load_model(image_init).state_dict())
+        self.freeze_image = freeze_image
+        if freeze_image:
+            self.image.requires_grad_(False)
+        self.flow = SPyNetLite()
+        self.forward_branch = _Propagation(prop_feats, prop_blocks, in_channels=n_feats)
+        self.backward_branch = _Propagation(prop_feats, prop_blocks, in_channels=n_feats) if bidirectional else None
+        branches = 2 if bidirectional else 1
+        last = conv2d(n_feats, n_feats, 3)
+        nn.init.zeros_(last.weight)
+        if last.bias is not None:
+            nn.init.zeros_(last.bias)
+        self.fuse = nn.Sequential(
+            conv2d(n_feats + branches * prop_feats, n_feats, 1),
+            nn.LeakyReLU(0.1, inplace=True),
+            *(ResBlock(n_feats=n_feats) for _ in range(fuse_blocks)),
+            last,
+        )
+
+    def _propagate(
+        self, feats: list[torch.Tensor], flows: list[torch.Tensor], branch: nn.Module, order: range
+    ) -> list[torch.Tensor]:
+        n, _, h, w = feats[0].shape
+        state = feats[0].new_zeros(n, self.prop_feats, h, w)
+        out: list[torch.Tensor] = [state] * len(feats)
+        for i, t in enumerate(order):
+            if i:
+                state = flow_warp(state, flows[t])
+            state = branch(feats[t], state)
+            out[t] = state
+        return out
+
+    def forward_motion(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The SR clip, and for the motion loss (VESPCN's, which trains the flow from the first step) each frame's
+        neighbours warped onto it by the flows the propagation uses, ``(N, T, 2, 3, h, w)``, and those flows
+        ``(N, T, 2, 2, h, w)``; at the clip's ends the missing neighbour is the frame itself (zero flow)."""
+        dtype = self.image.head.weight.dtype
+        n, length = x.shape[:2]
+        flat = x.flatten(0, 1).to(dtype)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_image):
+            f0 = self.image.head(flat)
+            own = self.image.body(f0) + f0
+        feats = list(own.unflatten(0, (n, length)).unbind(1))
+        frames = list(x.to(dtype).unbind(1))
+        last = length - 1
+        zero = frames[0].new_zeros(n, 2, *frames[0].shape[-2:])
+        # flows[t]: from frame t to the frame the state comes from (t - 1 forward, t + 1 backward)
+        forward_flows = [zero] + [self.flow(frames[t], frames[t - 1]) for t in range(1, length)]
+        carried = self._propagate(feats, forward_flows, self.forward_branch, range(0, length))
+        backward_flows = [zero] * length
+        if self.backward_branch is not None:
+            backward_flows = [self.flow(frames[t], frames[t + 1]) for t in range(last)] + [zero]
+            back = self._propagate(feats, backward_flows, self.backward_branch, range(last, -1, -1))
+            carried = [torch.cat([f, b], dim=1) for f, b in zip(carried, back, strict=True)]
+        fused = torch.stack([f + self.fuse(torch.cat([f, c], dim=1)) for f, c in zip(feats, carried, strict=True)], 1)
+        residual = self.image.tail(fused.flatten(0, 1), self.scale)
+        sr = anchor_shuffle(residual.float(), x.flatten(0, 1).float(), self.scale).unflatten(0, (n, length))
+        x32 = x.float()
+        warped = [
+            torch.stack(
+                [
+                    flow_warp(x32[:, max(t - 1, 0)], forward_flows[t].float()),
+                    flow_warp(x32[:, min(t + 1, last)], backward_flows[t].float()),
+                ],
+                dim=1,
+            )
+            for t in range(length)
+        ]
+        flows = [torch.stack([f, b], dim=1) for f, b in zip(forward_flows, backward_flows, strict=True)]
+        return {"sr": sr, "warped": torch.stack(warped, dim=1), "flows": torch.stack(flows, dim=1).float()}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_motion(x)["sr"]
+
+
+def _card(
+    name: str, arch: str, paper: str, params: dict[int, int], notes: str, scales: tuple[int, ...] = (2, 4)
+) -> ModelCard:
     return ModelCard(
         name=name,
         arch=arch,
         paper=paper,
-        scales=(2, 4),
+        scales=scales,
         kind="clip",
         tiling=False,
         float32_io=True,
@@ -233,6 +352,17 @@ def basicvsr_lite(*, scale: int = 4, **overrides: Any) -> BasicVSRLite:
 def basicvsr_uni(*, scale: int = 4, **overrides: Any) -> BasicVSRLite:
     return BasicVSRLite(scale=scale, **{"bidirectional": False, **overrides})
 
+
+def srkit_vsr(*, scale: int = 4, **overrides: Any) -> RecurrentSrkit:
+    return RecurrentSrkit(scale=scale, **overrides)
+
+
+def srkit_vsr_uni(*, scale: int = 4, **overrides: Any) -> RecurrentSrkit:
+    return RecurrentSrkit(scale=scale, **{"bidirectional": False, **overrides})
+
+
+_SRKIT_VSR_PARAMS = 777_471
+_SRKIT_VSR_UNI_PARAMS = 697_375
 
 _CLIP = (
     "A video network (srkit.video): forward takes a clip (N, T, 3, h, w) of LR frames in [0, 1] and returns "
@@ -256,6 +386,29 @@ ZOO: list[tuple[Builder, ModelCard]] = [
             PAPERS["basicvsr"],
             {2: 260_171, 4: 297_163},
             _CLIP + " Unidirectional (streams).",
+        ),
+    ),
+    (
+        srkit_vsr,
+        _card(
+            "srkit_vsr",
+            "RecurrentSrkit",
+            PAPERS["basicvsr"] + "; per-frame features and reconstruction: srkit's own SrkitNet",
+            dict.fromkeys((2, 3, 4), _SRKIT_VSR_PARAMS),
+            _CLIP + " Bidirectional propagation on srkit's frozen single-image features; parameters counted with "
+            "SrkitNet's (392,343, frozen, all three tails).",
+            scales=(2, 3, 4),
+        ),
+    ),
+    (
+        srkit_vsr_uni,
+        _card(
+            "srkit_vsr_uni",
+            "RecurrentSrkit",
+            PAPERS["basicvsr"] + "; per-frame features and reconstruction: srkit's own SrkitNet",
+            dict.fromkeys((2, 3, 4), _SRKIT_VSR_UNI_PARAMS),
+            _CLIP + " Unidirectional (streams), on srkit's frozen single-image features.",
+            scales=(2, 3, 4),
         ),
     ),
 ]

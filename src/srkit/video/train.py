@@ -4,10 +4,10 @@
 ``data.train`` (``data.patch_size`` is the LR frame side); options: ``frames`` (per clip, default 7),
 ``max_speed`` (LR pixels per frame, default 2), ``patch_probability`` (default 0.5), ``noise`` (default 0.01).
 
-``recipe: vsr`` minimises ``loss.pixel`` (Charbonnier by default, as BasicVSR) over every frame of the clip. For
-VESPCN it adds the paper's motion-compensation loss with weight ``motion_weight`` (recipe option, default 0.01):
-the error between each warped neighbour and its centre frame (LR), plus ``smooth_weight`` (default 0.01) times the
-flows' total variation.
+``recipe: vsr`` minimises ``loss.pixel`` (Charbonnier by default, as BasicVSR) over every frame of the clip. For a
+network with ``forward_motion`` (VESPCN, srkit_vsr) it adds VESPCN's motion-compensation loss with weight
+``motion_weight`` (recipe option, default 0.01): the error between each warped neighbour and its centre frame
+(LR), plus ``smooth_weight`` (default 0.01) times the flows' total variation.
 """
 
 from __future__ import annotations
