@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -151,3 +152,14 @@ def test_queue_expires_results_and_cleans_up(tmp_path: Path) -> None:
         root = q.root
         q.close()
     assert not root.exists()
+
+
+def test_serve_command_errors(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("uvicorn")
+    assert main(["serve", "--port", "70000"]) == 1
+    assert "--port must be in 1-65535" in capsys.readouterr().err
+    assert main(["serve", "--model", "no_such_model.pth"]) == 1
+    assert "no_such_model.pth" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # the serve extra is not installed
+    assert main(["serve"]) == 1
+    assert "pip install 'srkit[serve]'" in capsys.readouterr().err
