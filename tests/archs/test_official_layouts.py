@@ -366,7 +366,10 @@ def test_official_layout_loads_strictly_and_runs(case: str) -> None:
 # ------------------------------------------------------------------------------------------- no false positives
 _TINY: dict[str, Any] = {"n_feats": 16, "n_blocks": 1, "n_groups": 1, "n_layers": 2, "n_units": 2, "n_recursions": 2}
 _TINY |= {"n_stages": 2, "n_steps": 2, "n_modules": 1, "n_memories": 1, "depth": 1, "growth": 8}
-_TINY_BY_MODEL = {name: {"n_feats": 12, "depths": (2, 2), "n_heads": (2, 2)} for name in ("swinir", "swinir_light")}
+_TINY_BY_MODEL: dict[str, dict[str, object]] = {
+    name: {"n_feats": 12, "depths": (2, 2), "n_heads": (2, 2)} for name in ("swinir", "swinir_light")
+}
+_TINY_BY_MODEL |= {name: {"image_init": None} for name in ("srkit_vsr", "srkit_vsr_uni")}  # srkit's size only
 
 
 def _srkit_state(name: str) -> State:

@@ -41,6 +41,12 @@ def test_srkit_vsr_starts_as_srkit_frame_by_frame_and_trains_only_its_own_parts(
     assert trainable == {"flow", "forward_branch", "backward_branch", "fuse"}
 
 
+def test_srkit_vsr_of_another_size_needs_its_own_start() -> None:
+    with pytest.raises(SrkitError, match="does not fit n_feats=16, n_blocks=8: pass image_init=None"):
+        build_model("srkit_vsr", scale=4, n_feats=16)
+    assert build_model("srkit_vsr", scale=4, n_feats=16, image_init=None)(torch.rand(1, 2, 3, 8, 8)).shape[-1] == 32
+
+
 @pytest.mark.parametrize("name", ["basicvsr_uni", "srkit_vsr_uni"])
 def test_unidirectional_outputs_depend_on_the_past_only(name: str) -> None:
     model = build_model(name, scale=2, **TINY[name]).eval()

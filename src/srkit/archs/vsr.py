@@ -30,6 +30,7 @@ from torch import nn
 
 from srkit._core.cards import ModelCard
 from srkit._core.checks import check_positive_scale
+from srkit._core.errors import SrkitError
 from srkit._core.hparams import store_hparams
 from srkit.archs._registry import Builder
 from srkit.archs.srkit_nets import SrkitNet, anchor_shuffle
@@ -246,10 +247,16 @@ class RecurrentSrkit(nn.Module):
         super().__init__()
         self.scale, self.prop_feats, self.bidirectional = scale, prop_feats, bidirectional
         self.image = SrkitNet(scale=scale, n_feats=n_feats, n_blocks=n_blocks)
-        if image_init is not None:
+        if image_init is not None and not self.image.head.weight.is_meta:  # meta: shapes only (srkit models)
             from srkit.archs.loader import load_model  # here: the loader imports every arch module
 
-            self.image.load_state_dict(load_model(image_init).state_dict())
+            try:
+                self.image.load_state_dict(load_model(image_init).state_dict())
+            except RuntimeError:
+                raise SrkitError(
+                    f"image_init {image_init!r} does not fit n_feats={n_feats}, n_blocks={n_blocks}: "
+                    "pass image_init=None for another size"
+                ) from None
         self.freeze_image = freeze_image
         if freeze_image:
             self.image.requires_grad_(False)
