@@ -57,7 +57,7 @@ def test_burst_of_200_concurrent_uploads(serve: Any) -> None:
             answers = list(pool.map(lambda b: _post(f"{base}/api/jobs?scale=2", b, start), bodies))
         answered_in = time.monotonic() - began
         codes = [code for code, _ in answers]
-        assert set(codes) <= {202, 503} and codes.count(202) >= 17, codes  # the queue, and the running job
+        assert set(codes) <= {202, 503} and codes.count(202) >= 16, codes  # at least a full queue
         for _, job_id in answers:
             if job_id is None:
                 continue
