@@ -152,6 +152,36 @@ class _Propagation(nn.Module):
         return self.body(F.leaky_relu(self.head(torch.cat([frame, state], dim=1)), 0.1))
 
 
+def _propagate(
+    inputs: list[torch.Tensor], flows: list[torch.Tensor], branch: nn.Module, order: range, n_feats: int
+) -> list[torch.Tensor]:
+    """One direction of recurrent propagation: in ``order``, the state is warped by ``flows[t]`` onto frame
+    ``t`` (from the second step on) and refined by ``branch`` with ``inputs[t]``; returns each frame's state."""
+    n, _, h, w = inputs[0].shape
+    state = inputs[0].new_zeros(n, n_feats, h, w)
+    out: list[torch.Tensor] = [state] * len(inputs)
+    for i, t in enumerate(order):
+        if i:
+            state = flow_warp(state, flows[t])
+        state = branch(inputs[t], state)
+        out[t] = state
+    return out
+
+
+def _clip_flows(
+    flow: nn.Module, frames: list[torch.Tensor], bidirectional: bool
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Each frame's flow to the frame its state comes from: ``t - 1`` (forward) and ``t + 1`` (backward; zeros
+    without the backward branch). Where there is no such frame, the flow is zero."""
+    n, _, h, w = frames[0].shape
+    zero = frames[0].new_zeros(n, 2, h, w)
+    last = len(frames) - 1
+    forward = [zero] + [flow(frames[t], frames[t - 1]) for t in range(1, last + 1)]
+    if not bidirectional:
+        return forward, [zero] * len(frames)
+    return forward, [flow(frames[t], frames[t + 1]) for t in range(last)] + [zero]
+
+
 class BasicVSRLite(nn.Module):
     """Recurrent propagation with flow alignment (module docstring).
 
@@ -179,31 +209,14 @@ class BasicVSRLite(nn.Module):
         ups.append(conv2d(n_feats, 3, 3))
         self.up = nn.Sequential(*ups)
 
-    def _propagate(
-        self, frames: list[torch.Tensor], flows: list[torch.Tensor], branch: nn.Module, order: range
-    ) -> list[torch.Tensor]:
-        n, _, h, w = frames[0].shape
-        state = frames[0].new_zeros(n, self.n_feats, h, w)
-        feats: list[torch.Tensor] = [state] * len(frames)
-        previous = None
-        for t in order:
-            if previous is not None:
-                state = flow_warp(state, flows[t])
-            state = branch(frames[t], state)
-            feats[t] = state
-            previous = t
-        return feats
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = next(self.parameters()).dtype
         frames = [x[:, t].to(dtype) for t in range(x.shape[1])]
         last = len(frames) - 1
-        # flows[t]: from frame t to the frame the state comes from (t - 1 forward, t + 1 backward)
-        forward_flows = [frames[0].new_zeros(1)] + [self.flow(frames[t], frames[t - 1]) for t in range(1, last + 1)]
-        feats = self._propagate(frames, forward_flows, self.forward_branch, range(0, last + 1))
+        forward_flows, backward_flows = _clip_flows(self.flow, frames, self.backward_branch is not None)
+        feats = _propagate(frames, forward_flows, self.forward_branch, range(0, last + 1), self.n_feats)
         if self.backward_branch is not None:
-            backward_flows = [self.flow(frames[t], frames[t + 1]) for t in range(last)] + [frames[0].new_zeros(1)]
-            back = self._propagate(frames, backward_flows, self.backward_branch, range(last, -1, -1))
+            back = _propagate(frames, backward_flows, self.backward_branch, range(last, -1, -1), self.n_feats)
             feats = [torch.cat([f, b], dim=1) for f, b in zip(feats, back, strict=True)]
         outs = []
         for t, f in enumerate(feats):
@@ -275,19 +288,6 @@ class RecurrentSrkit(nn.Module):
             last,
         )
 
-    def _propagate(
-        self, feats: list[torch.Tensor], flows: list[torch.Tensor], branch: nn.Module, order: range
-    ) -> list[torch.Tensor]:
-        n, _, h, w = feats[0].shape
-        state = feats[0].new_zeros(n, self.prop_feats, h, w)
-        out: list[torch.Tensor] = [state] * len(feats)
-        for i, t in enumerate(order):
-            if i:
-                state = flow_warp(state, flows[t])
-            state = branch(feats[t], state)
-            out[t] = state
-        return out
-
     def forward_motion(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The SR clip, and for the motion loss (VESPCN's, which trains the flow from the first step) each frame's
         neighbours warped onto it by the flows the propagation uses, ``(N, T, 2, 3, h, w)``, and those flows
@@ -301,14 +301,10 @@ class RecurrentSrkit(nn.Module):
         feats = list(own.unflatten(0, (n, length)).unbind(1))
         frames = list(x.to(dtype).unbind(1))
         last = length - 1
-        zero = frames[0].new_zeros(n, 2, *frames[0].shape[-2:])
-        # flows[t]: from frame t to the frame the state comes from (t - 1 forward, t + 1 backward)
-        forward_flows = [zero] + [self.flow(frames[t], frames[t - 1]) for t in range(1, length)]
-        carried = self._propagate(feats, forward_flows, self.forward_branch, range(0, length))
-        backward_flows = [zero] * length
+        forward_flows, backward_flows = _clip_flows(self.flow, frames, self.backward_branch is not None)
+        carried = _propagate(feats, forward_flows, self.forward_branch, range(0, length), self.prop_feats)
         if self.backward_branch is not None:
-            backward_flows = [self.flow(frames[t], frames[t + 1]) for t in range(last)] + [zero]
-            back = self._propagate(feats, backward_flows, self.backward_branch, range(last, -1, -1))
+            back = _propagate(feats, backward_flows, self.backward_branch, range(last, -1, -1), self.prop_feats)
             carried = [torch.cat([f, b], dim=1) for f, b in zip(carried, back, strict=True)]
         fused = torch.stack([f + self.fuse(torch.cat([f, c], dim=1)) for f, c in zip(feats, carried, strict=True)], 1)
         residual = self.image.tail(fused.flatten(0, 1), self.scale)

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from srkit import __version__
 from srkit._core.cards import card_of
 from srkit._core.errors import SrkitError
 from srkit.archs.loader import load_model
@@ -97,7 +98,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         title="srkit",
         summary="Upscale images with srkit's models",
         description=__doc__ or "",
-        version=_version(),
+        version=__version__,
         lifespan=lifespan,
     )
 
@@ -205,9 +206,3 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return {"jobs": queue().counts(), "workers": settings.workers, "max_queued": settings.max_queued}
 
     return app
-
-
-def _version() -> str:
-    from srkit import __version__
-
-    return __version__

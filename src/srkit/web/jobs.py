@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -151,7 +152,10 @@ class JobQueue:
 
         Raises:
             QueueFull: ``max_queued`` jobs are waiting (the caller deletes the input).
+            SrkitError: a model the queue does not serve.
         """
+        if job.model not in self.models:
+            raise SrkitError(f"unknown model {job.model!r}; this queue serves {', '.join(self.models)}")
         with self._lock:
             full = self._waiting >= self.max_queued
             if not full:
@@ -198,8 +202,6 @@ class JobQueue:
                 job.error, state = str(err).replace(str(job.source), "the image"), "failed"
             except Exception as err:  # a bug in srkit: the job fails, the worker lives on
                 job.error, state = f"internal error ({type(err).__name__}); the server log has details", "failed"
-                import traceback
-
                 traceback.print_exc()
             finally:
                 job.source.unlink(missing_ok=True)
