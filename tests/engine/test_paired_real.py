@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from tiny_run import tiny_config
 
 import srkit
 from srkit import SrkitError
-from srkit.engine import config_from_dict, train
+from srkit.engine import config_from_dict, train, validate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -54,6 +55,27 @@ def test_same_size_pairs_train_and_the_model_serves_scale_1(tmp_path: Path) -> N
         srkit.ModelMethod(model), [srkit.BenchmarkSet(pairs, include=["002_*"])], [1], progress=False
     )
     assert len(result_set.images) == 1 and np.isfinite(result_set.psnr)
+
+
+def test_validation_on_a_held_out_split_of_a_training_folder(tmp_path: Path) -> None:
+    pairs = _pairs(tmp_path / "pairs")
+    split = {"holdout": ["001_*"], "val": str(pairs), "val_include": ["001_*"]}
+    cfg = config_from_dict(_camera_config(pairs, tmp_path / "run", **split))
+    model = srkit.build_model("vdsr_camera", n_feats=4, n_layers=3)
+    (only,) = srkit.evaluate(
+        srkit.ModelMethod(model, precision="fp32", tile=None),
+        [srkit.BenchmarkSet(pairs, include=["001_*"])],
+        [1],
+        progress=False,
+    )
+    assert validate(model, cfg, torch.device("cpu")) == pytest.approx((only.psnr, only.ssim))
+    (whole,) = srkit.evaluate(srkit.ModelMethod(model), [srkit.BenchmarkSet(pairs)], [1], progress=False)
+    assert whole.psnr != pytest.approx(only.psnr)  # the split, not the folder
+    no_val = _camera_config(pairs, tmp_path / "run2", val_include=["001_*"])
+    with pytest.raises(
+        SrkitError, match=r"^config.data.val_include names images of config.data.val, which is not set$"
+    ):
+        config_from_dict(no_val)
 
 
 def test_a_misaligned_pair_is_reported_not_used(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ class DataConfig:
     lr_train: list[str] | None = None
     unpaired_lr: list[str] | None = None  # real LR folders: batches also carry real_lr (srkit.data.UnpairedPatches)
     val: str | None = None
+    val_include: list[str] = field(default_factory=list)  # file-name patterns: validate on only these images of val
     patch_size: int = 48
     batch_size: int = 16
     scales: list[int] | None = None  # default: the model's scale
@@ -219,6 +220,8 @@ def _check_run(cfg: TrainConfig) -> None:
             raise SrkitError(f"config.curriculum[{i}].step must be in [0, steps = {cfg.steps}), got {start}")
         if start in starts[:i]:
             raise SrkitError(f"config.curriculum[{i}].step {start} repeats an earlier stage's step")
+    if cfg.data.val_include and not cfg.data.val:
+        raise SrkitError("config.data.val_include names images of config.data.val, which is not set")
     _check_degradations(cfg.data)
 
 

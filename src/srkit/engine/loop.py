@@ -122,13 +122,16 @@ def _batches(
 
 
 def validate(model: nn.Module, config: TrainConfig, device: torch.device) -> tuple[float, float] | None:
-    """Mean PSNR/SSIM on the validation folder at the model's scale, through srkit's one image path (the
-    EVALUATION.md protocol, fp32, whole images: what ``srkit eval`` and ``srkit bench`` measure)."""
+    """Mean PSNR/SSIM on the validation folder (only the images ``data.val_include`` names, when it names any: a
+    split held out of a training folder with ``data.holdout``) at the model's scale, through srkit's one image path
+    (the EVALUATION.md protocol, fp32, whole images: what ``srkit eval`` and ``srkit bench`` measure)."""
     if not config.data.val:
         return None
     folder = resolve_data_path(config.data.val, key="config.data.val").path
     method = ModelMethod(model, device=str(device), precision="fp32", tile=None)  # runs a copy in eval mode
-    (result,) = evaluate(method, [BenchmarkSet(folder)], [config.model.scale], progress=False)
+    (result,) = evaluate(
+        method, [BenchmarkSet(folder, include=config.data.val_include)], [config.model.scale], progress=False
+    )
     return result.psnr, result.ssim
 
 
