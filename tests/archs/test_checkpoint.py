@@ -85,3 +85,21 @@ def test_mismatch_lists_what_was_expected() -> None:
 def test_unknown_architecture_names_what_is_recognised() -> None:
     with pytest.raises(SrkitError, match=r"unrecognised checkpoint.*first keys: conv\.weight"):
         detect_arch(_state())
+
+
+def test_a_copy_of_a_shipped_file_loads_by_path_with_its_record(tmp_path: Path) -> None:
+    import shutil
+
+    import srkit
+    from srkit.archs.shipped import shipped_path
+
+    source = shipped_path("srkit_fast")
+    assert source is not None
+    copy = shutil.copy(source, tmp_path / "mine.safetensors")
+    model, shipped = srkit.load_model(copy), srkit.load_model("srkit_fast")
+    assert type(model) is type(shipped)
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.state_dict().values(), shipped.state_dict().values(), strict=True)
+    )
+    assert srkit.card_of(model).training == srkit.card_of(shipped).training
+    assert srkit.card_of(model).training["steps"]

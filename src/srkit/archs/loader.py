@@ -129,6 +129,9 @@ def load_model(
         chosen = scale if scale is not None else found_scale if found_scale in card.scales else card.default_scale()
         model = build_model(arch, scale=chosen, **options)
         load_state(model, state, source=str(path))
+        training = shipped_card_entries(path)  # a copy of a shipped file keeps its training record
+        if training:
+            model = with_card(model, dataclasses.replace(card_of(model), training=training))
         return model.to(device).eval()
     if arch is None:
         found = _claims(state)
@@ -159,8 +162,9 @@ def load_model(
 
 
 def _stored_arch(path: Path) -> tuple[str, dict[str, Any]] | None:
-    """``(arch, constructor arguments)`` from a ``.safetensors`` file's metadata (``srkit_arch`` and ``hparams``,
-    as ``srkit train`` writes them) when ``srkit_arch`` names a registered model, else None."""
+    """``(arch, constructor arguments)`` from a ``.safetensors`` file's metadata when ``srkit_arch`` names a
+    registered model, else None: ``hparams`` as ``srkit train`` writes them, or a shipped file's default arguments
+    (``srkit_training`` and the optional ``srkit_scale``, as :func:`srkit.archs.shipped.save_shipped` writes them)."""
     if path.suffix.lower() != ".safetensors":
         return None
     from safetensors import safe_open
@@ -171,8 +175,12 @@ def _stored_arch(path: Path) -> tuple[str, dict[str, Any]] | None:
     except Exception:
         return None
     arch = meta.get("srkit_arch")
-    if arch is None or arch not in MODELS or "hparams" not in meta:
+    if arch is None or arch not in MODELS:
         return None
+    if "hparams" not in meta:
+        if "srkit_training" not in meta:
+            return None
+        return arch, ({"scale": int(meta["srkit_scale"])} if "srkit_scale" in meta else {})
     options = yaml.safe_load(meta["hparams"]) or {}
     return (arch, dict(options)) if isinstance(options, dict) else None
 
