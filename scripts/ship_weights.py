@@ -17,6 +17,7 @@ landmark error of its outputs.
 Run: python scripts/ship_weights.py runs/srkit_fast --name srkit_fast [--data ../shared/data/bench]
      --hardware "2-core AMD EPYC CPU, fp32" [--out src/srkit/assets/weights/srkit_fast.safetensors]
      python scripts/ship_weights.py runs/face/fsrnet_x8 --name srkit_face_x8 --hardware "..."
+     python scripts/ship_weights.py runs/srkit_quality_stage2 --name srkit_net --continues --hardware "..."
      python scripts/ship_weights.py --rescore srkit_fast     # re-measure a shipped file, same tensors
 """
 
@@ -190,6 +191,12 @@ def main() -> None:
         help="also score x4 on each set's fixed synthetic real-world test set (e.g. BSRGAN), seed 0",
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--continues",
+        action="store_true",
+        help="the run trained on from an earlier stage of the same model (model.init, a shipped file's copy): add "
+        "that stage's steps and wall time to the record (earlier_steps, earlier_wall_time)",
+    )
     args = parser.parse_args()
     if args.rescore:
         rescore(args.rescore, args.data, args.sets, args.real_world)
@@ -232,7 +239,15 @@ def main() -> None:
     }
     if config.model.init:
         init = Path(config.model.init)
-        training["init"] = f"fine-tuned from {init.parent.name if init.suffix else init.name}'s weights"
+        named = init.parent.name if init.stem in ("model", "model_ema") else init.stem if init.suffix else init.name
+        training["init"] = f"fine-tuned from {named}'s weights"
+        if args.continues:  # an earlier stage of the same model (issue 17): its steps and time count too
+            earlier = srkit.card_of(srkit.load_model(config.model.init)).training
+            if not (earlier.get("steps") and earlier.get("wall_time")):
+                raise SystemExit(f"{config.model.init} holds no training record (steps, wall_time) to continue")
+            training["init"] = f"trained on from {named} ({earlier.get('recipe', '?').replace(REPO_NOTE, '')})"
+            training["earlier_steps"] = earlier["steps"]
+            training["earlier_wall_time"] = earlier["wall_time"]
         if config.loss.gan:
             training["loss"] = (
                 f"{config.loss.pixel_weight:g} x {config.loss.pixel} + {config.loss.perceptual_weight:g} x content + "
