@@ -108,6 +108,17 @@ def test_paired_hr_lr_folder(tmp_path: Path) -> None:
     assert second.lr.shape == (3, 3, 3)
 
 
+def test_hr_only_reads_the_pairs_hr_photos_as_an_ordinary_set(tmp_path: Path) -> None:
+    hr = _random((12, 16, 3), seed=3)
+    write_image(tmp_path / "001_HR.png", hr)
+    write_image(tmp_path / "001_LR.png", _random((12, 16, 3), seed=4))  # same size: a camera pair
+    bench = BenchmarkSet(tmp_path, hr_only=True)
+    assert not bench.reads_lr_files and bench.names == ["001"]
+    (pair,) = bench.pairs(4)
+    np.testing.assert_array_equal(pair.hr, hr)
+    np.testing.assert_array_equal(pair.lr, imresize(hr, 1 / 4))  # made by the protocol (BI), not read
+
+
 @pytest.mark.parametrize("lr_name", ["0001.png", "0001x2.png", "X2/0001x2.png", "x2/0001x2.png", "X2/0001x2.bmp"])
 def test_lr_root_layouts(tmp_path: Path, lr_name: str) -> None:
     hr_dir, lr_dir = tmp_path / "HR", tmp_path / "LR"

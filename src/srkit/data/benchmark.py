@@ -59,6 +59,8 @@ class BenchmarkSet:
         lr_root: optional folder of LR images matching the HR names.
         include: file-name patterns (``fnmatch``, e.g. ``["03[1-9]_*"]``): only the images they match (a held-out
             part of a folder).
+        hr_only: in a folder of ``*_HR``/``*_LR`` pairs, evaluate the ``*_HR`` images alone, with LR made by the
+            protocol (the pairs' HR photos as an ordinary test set).
 
     LR images read from files (not a blind set's, whose kernels shift them on purpose) are checked against their HR
     image (:func:`srkit.functional.align.pair_problem`): a misaligned or mismatched pair is reported with a warning.
@@ -77,6 +79,7 @@ class BenchmarkSet:
         name: str | None = None,
         lr_root: str | os.PathLike[str] | None = None,
         include: Sequence[str] = (),
+        hr_only: bool = False,
     ) -> None:
         self.root = Path(root)
         self.layout = find_kernel_layout(self.root) if lr_root is None else None
@@ -86,8 +89,10 @@ class BenchmarkSet:
         else:
             files = list_images(self.root)
             hr_files = [f for f in files if f.stem.endswith("_HR")]
-            self.paired = bool(hr_files) and lr_root is None
-            self.hr_files = hr_files if self.paired else [f for f in files if not f.stem.endswith("_LR")]
+            self.paired = bool(hr_files) and lr_root is None and not hr_only
+            self.hr_files = (
+                hr_files if hr_files and lr_root is None else [f for f in files if not f.stem.endswith("_LR")]
+            )
         if include:
             self.hr_files = [f for f in self.hr_files if any(fnmatch.fnmatchcase(f.name, p) for p in include)]
         if not self.hr_files:
