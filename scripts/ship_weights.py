@@ -237,6 +237,8 @@ def main() -> None:
         "weights": "EMA" if (args.run / "model_ema.safetensors").exists() else "final",
         "evaluated": _evaluated_note("srkit" if args.name == "srkit_net" else args.name),
     }
+    if config.data.holdout:
+        training["data"] += f"; held out of training: {', '.join(config.data.holdout)}"
     if config.model.init:
         init = Path(config.model.init)
         named = init.parent.name if init.stem in ("model", "model_ema") else init.stem if init.suffix else init.name
