@@ -11,18 +11,23 @@ runs), under EVALUATION.md's protocol (MATLAB bicubic LR, Y channel, shave = sca
   stage ever trained on, with LR made by MATLAB bicubic like the others (a validation set: choices are made here);
 * Set5 and Set14 (test sets: no choice was made on them).
 
-Steps and wall time are the totals over the stage and those before it, from the weights' training records.
+Steps and wall time are the totals over the stage and those before it, from the weights' training records. Speed:
+the stages of one model upscale Set14 ``lenna``'s 256x256 corner x4 at ``--precision auto`` (what ``srkit upscale``
+runs) in turn, ``--repeats`` rounds with the order reversed every other round; the median per stage.
 
 Run: python benchmarks/model_stages.py [--models srkit srkit_fast] [--run LABEL=RUN_FOLDER ...]
-     [--write-docs docs/models.md] [--json FILE] [--threads 2]
+     [--repeats 15] [--write-docs docs/models.md] [--json FILE] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,7 @@ from _docs import add_output_options, cpu_model, replace_block  # benchmarks/_do
 from srkit.engine import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("SRKIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
 HELD_OUT = ("BSD200 held out", DATA / "train" / "BSD200", ["*0.png"])
 CITY = ("City100 HR", DATA / "real" / "City100_iPhoneX_40")
 TEST_SETS = ("Set5", "Set14")
@@ -66,10 +71,24 @@ STAGES = (
         "5fd6a2b",
     ),
     Stage(
+        "srkit",
+        "2",
+        "+ `configs/srkit/quality_stage2.yaml`: 8000 steps from stage 1, batch 32 of 48x48, a fresh cosine from 4e-4, "
+        "channels_last, 16 BSD200 images held out",
+        "a277693",
+    ),
+    Stage(
         "srkit_fast",
         "1",
         "from scratch: `configs/srkit/fast.yaml`, batch 32 of 48x48, cosine from 2e-3, 6000 steps",
         "5fd6a2b",
+    ),
+    Stage(
+        "srkit_fast",
+        "2",
+        "+ `configs/srkit/fast_stage2.yaml`: 6000 steps from stage 1, batch 64 of 48x48, a fresh cosine from 1e-3, "
+        "channels_last, 16 BSD200 images held out",
+        "a277693",
     ),
 )
 
@@ -122,22 +141,39 @@ def score(model: nn.Module) -> dict[str, float]:
     return {f"{r.dataset} x{r.scale}": r.psnr for r in srkit.evaluate(method, sets, list(SCALES), progress=False)}
 
 
+def time_stages(models: list[nn.Module], repeats: int) -> list[float]:
+    """Median seconds of one x4 upscale per model, the models timed in turn in each round (see the docstring)."""
+    image = srkit.read_image(DATA / "bench" / "Set14" / "lenna.png")[:256, :256]
+    upscalers = [srkit.Upscaler(m, tile=None) for m in models]
+    for u in upscalers:
+        u.upscale_array(image, 4)  # warm-up
+    seconds: list[list[float]] = [[] for _ in upscalers]
+    for r in range(repeats):
+        for i in range(len(upscalers)) if r % 2 == 0 else reversed(range(len(upscalers))):
+            began = time.perf_counter()
+            upscalers[i].upscale_array(image, 4)
+            seconds[i].append(time.perf_counter() - began)
+    return [statistics.median(s) for s in seconds]
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     names = [HELD_OUT[0], CITY[0], *TEST_SETS]
-    head = "| model | stage | change | steps | CPU time | " + " | ".join(f"{n} x2 / x3 / x4" for n in names) + " |"
-    lines = [head, "|" + "---|" * (5 + len(names))]
+    head = "| model | stage | change | steps | CPU time | " + " | ".join(f"{n} x2 / x3 / x4" for n in names)
+    head += " | x4 upscale (ms) |"
+    lines = [head, "|" + "---|" * (6 + len(names))]
     for r in rows:
         cells = [" / ".join(f"{r['psnr'][f'{n} x{s}']:.2f}" for s in SCALES) for n in names]
         lines.append(
             f"| `{r['model']}` | {r['stage']} | {r['change']} | {r['steps']} | {r['minutes']:.0f} min | "
             + " | ".join(cells)
-            + " |"
+            + (f" | {r['x4_ms']:.0f} |" if "x4_ms" in r else " | |")
         )
     lines.append("")
     lines.append(
         f"PSNR (dB) on Y, fp32, whole images, EVALUATION.md's protocol; measured on {cpu_model()} by "
         "`python benchmarks/model_stages.py --write-docs docs/models.md`. Stage 1 trained on the BSD200 held-out "
-        "images; no stage saw City100."
+        "images; no stage saw City100. x4 upscale: Set14 lenna's 256x256 corner, --precision auto, the stages of a "
+        "model timed in turn, median of the rounds."
     )
     return "\n".join(lines)
 
@@ -153,14 +189,17 @@ def main() -> None:
         help="also score a training run not shipped yet, e.g. srkit:2=runs/srkit_quality_stage2 (its init's record "
         "gives the earlier steps)",
     )
+    parser.add_argument("--repeats", type=int, default=15, help="timed rounds (default 15)")
     add_output_options(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows: list[dict[str, Any]] = []
+    models: list[nn.Module] = []
     with tempfile.TemporaryDirectory() as tmp:
         for stage in (s for s in STAGES if s.model in args.models):
             model = srkit.load_model(_weights(stage, Path(tmp)))
             steps, minutes = _totals(model)
+            models.append(model)
             rows.append(
                 {
                     "model": stage.model,
@@ -178,6 +217,7 @@ def main() -> None:
             model, config = srkit.load_run(Path(folder))
             init = srkit.load_model(config.model.init) if config.model.init else None
             steps, minutes = _run_totals(Path(folder), init)
+            models.append(model)
             rows.append(
                 {
                     "model": name,
@@ -189,6 +229,10 @@ def main() -> None:
                 }
             )
             print(markdown(rows[-1:]).splitlines()[-3], flush=True)
+    for name in dict.fromkeys(r["model"] for r in rows):
+        mine = [i for i, r in enumerate(rows) if r["model"] == name]
+        for i, seconds in zip(mine, time_stages([models[i] for i in mine], args.repeats), strict=True):
+            rows[i]["x4_ms"] = seconds * 1000
     table = markdown(rows)
     print(table)
     if args.json:
