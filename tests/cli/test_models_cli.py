@@ -141,7 +141,8 @@ def test_export_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_models_shows_the_training_record_of_shipped_weights(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "srkit_fast", "--no-flops"]) == 0
     out = capsys.readouterr().out
-    assert "srkit's shipped weights:" in out and "recipe: configs/srkit/fast.yaml" in out and "Set5 x4:" in out
+    assert "srkit's shipped weights:" in out and "recipe: configs/srkit/fast_stage2.yaml" in out and "Set5 x4:" in out
+    assert "earlier_steps: 6000" in out and "init: trained on from srkit_fast_stage1" in out  # stage 1 counted
 
 
 @pytest.mark.parametrize("name", ["srkit", "srkit_fast"])
