@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_script import load_script
 
 import srkit
 from srkit._core.cards import card_of, with_card
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "model_stages.py"
-
 
 @pytest.fixture(scope="module")
 def stages() -> ModuleType:
-    if str(SCRIPT.parent) not in sys.path:  # the script imports its sibling _docs.py, as when run directly
-        sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("model_stages", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["model_stages"] = module  # dataclasses look their module up while the file executes
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules["model_stages"]
-    return module
+    return load_script("model_stages")
 
 
 def test_totals_add_the_earlier_stages(stages: ModuleType) -> None:

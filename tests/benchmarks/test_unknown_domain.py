@@ -3,32 +3,23 @@ skipped with a note, and the table written between the docs' markers."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from bench_script import load_script
 
 import srkit
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "unknown_domain.py"
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # the script sets torch's threads; the fixture restores them
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    if str(SCRIPT.parent) not in sys.path:  # the script imports its sibling _docs.py, as when run directly
-        sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("unknown_domain", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("unknown_domain")
 
 
 @pytest.fixture

@@ -3,28 +3,22 @@ pipeline with the documented per-image seeds, in the test pairs' layout; refusal
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 import torch
+from bench_script import load_script
 
 import srkit
 from srkit.degradations.classic import image_seed
 from srkit.degradations.unknown import apply_unknown, sample_unknown
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "unknown_heldout.py"
-
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("unknown_heldout", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("unknown_heldout")
 
 
 def _shared(root: Path) -> Path:

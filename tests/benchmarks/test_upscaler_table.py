@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -11,25 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from bench_script import load_script
 
 import srkit
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "upscaler_table.py"
 
 
 @pytest.fixture(scope="module")
 def table() -> ModuleType:
-    if str(SCRIPT.parent) not in sys.path:  # the script imports its sibling _timing.py, as when run directly
-        sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("upscaler_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["upscaler_table"] = module  # dataclasses look their module up while the file executes
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules["upscaler_table"]
-    return module
+    return load_script("upscaler_table")
 
 
 def _fake_result() -> dict[str, Any]:
