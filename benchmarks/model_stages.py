@@ -195,40 +195,24 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rows: list[dict[str, Any]] = []
     models: list[nn.Module] = []
+
+    def add(model: nn.Module, name: str, label: str, change: str, totals: tuple[int, float]) -> None:
+        """Score one stage, keep it for timing, and print its row as soon as it is known."""
+        models.append(model)
+        row = {"model": name, "stage": label, "change": change, "steps": totals[0], "minutes": totals[1]}
+        rows.append({**row, "psnr": score(model)})
+        print(markdown(rows[-1:]).splitlines()[-3], flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
         for stage in (s for s in STAGES if s.model in args.models):
             model = srkit.load_model(_weights(stage, Path(tmp)))
-            steps, minutes = _totals(model)
-            models.append(model)
-            rows.append(
-                {
-                    "model": stage.model,
-                    "stage": stage.label,
-                    "change": stage.change,
-                    "steps": steps,
-                    "minutes": minutes,
-                    "psnr": score(model),
-                }
-            )
-            print(markdown(rows[-1:]).splitlines()[-3], flush=True)
+            add(model, stage.model, stage.label, stage.change, _totals(model))
         for spec in args.run:
             head, folder = spec.split("=", 1)
             name, label = head.split(":", 1)
             model, config = srkit.load_run(Path(folder))
             init = srkit.load_model(config.model.init) if config.model.init else None
-            steps, minutes = _run_totals(Path(folder), init)
-            models.append(model)
-            rows.append(
-                {
-                    "model": name,
-                    "stage": label,
-                    "change": f"run `{folder}` (not shipped)",
-                    "steps": steps,
-                    "minutes": minutes,
-                    "psnr": score(model),
-                }
-            )
-            print(markdown(rows[-1:]).splitlines()[-3], flush=True)
+            add(model, name, label, f"run `{folder}` (not shipped)", _run_totals(Path(folder), init))
     for name in dict.fromkeys(r["model"] for r in rows):
         mine = [i for i, r in enumerate(rows) if r["model"] == name]
         for i, seconds in zip(mine, time_stages([models[i] for i in mine], args.repeats), strict=True):
